@@ -1,0 +1,100 @@
+"""The ``goldset`` command: a thin adapter over the library.
+
+Each verb lives in its own module (``goldset/cli/<verb>.py``), loaded only when that verb runs,
+and imports the library inside its function body, so ``goldset --help`` pays for click alone.
+Errors become exit codes in one place: :func:`main`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from goldset.cli.context import common_options
+
+#: verb -> (module, short help). The help is repeated here so ``goldset --help`` need not
+#: import every command module.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("goldset.cli.init", "Make a directory a goldset workspace (git + DVC + spec)."),
+    "import": ("goldset.cli.import_", "Import examples from a JSONL, CSV or Parquet file."),
+    "add": ("goldset.cli.add", "Add one example from the command line."),
+    "list": ("goldset.cli.read", "List examples, filtered."),
+    "show": ("goldset.cli.read", "Show one example."),
+    "stats": ("goldset.cli.read", "Counts by status, polarity, tier and scenario."),
+    "query": ("goldset.cli.read", "Run SQL over the examples (table `examples`)."),
+    "remove": ("goldset.cli.add", "Remove examples by id."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        import importlib
+
+        module = importlib.import_module(entry[0])
+        cmd = getattr(module, cmd_name.replace("-", "_") + "_cmd")
+        assert isinstance(cmd, click.Command)
+        return cmd
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@common_options
+@click.version_option(package_name="goldset", prog_name="goldset")
+def cli(**_: Any) -> None:
+    """goldset: the golden dataset of an ML/LLM product, curated by PMs, researchers and
+    engineers, kept in git + DVC, validated with Great Expectations, gated on coverage.
+
+    \b
+    Start:   goldset init --dataset support-bot
+    Import:  goldset import examples.jsonl --scenario refund_request
+    Look:    goldset stats; goldset list --scenario refund_request
+    Query:   goldset query "SELECT tier, count(*) FROM examples GROUP BY tier"
+
+    Exit codes: 0 ok, 1 check failed, 2 usage, 3 bad input, 4 permission denied,
+    5 workspace or spec problem, 6 store locked or damaged.
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; turn every expected error into one line on stderr and an exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    from goldset.errors import GoldsetError
+
+    try:
+        cli.main(args=args, prog_name="goldset", standalone_mode=False)
+    except GoldsetError as exc:
+        if debug:
+            raise
+        _fail(exc, exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo("Interrupted; the store is unchanged unless the write had committed.", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    sys.exit(0)
+
+
+def _fail(exc: Exception, code: int) -> None:
+    click.echo(f"error: {exc}", err=True)
+    for line in getattr(exc, "problems", [])[:50]:
+        click.echo(f"  {line}", err=True)
+    sys.exit(code)

@@ -1,0 +1,105 @@
+"""Options every command shares, and the object they fill: where the workspace is, which
+dataset, debug. Commands get the library objects from it, never build them themselves."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from goldset.dataset import Dataset
+    from goldset.workspace import Workspace
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class GoldsetContext:
+    def __init__(self) -> None:
+        self.workspace_path: str = "."
+        self.dataset_name: str | None = None
+        self.debug = False
+        self._ws: Workspace | None = None
+
+    def workspace(self) -> Workspace:
+        if self._ws is None:
+            from goldset.workspace import Workspace
+
+            self._ws = Workspace.open(self.workspace_path)
+        return self._ws
+
+    def dataset(self) -> Dataset:
+        return self.workspace().dataset(self.dataset_name)
+
+
+def _obj(ctx: click.Context) -> GoldsetContext:
+    root = ctx.find_root()
+    if not isinstance(root.obj, GoldsetContext):
+        root.obj = GoldsetContext()
+    return root.obj
+
+
+def _set(attr: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def callback(ctx: click.Context, _: click.Parameter, value: Any) -> Any:
+        if value is not None and value is not False:
+            setattr(_obj(ctx), attr, value)
+        return value
+
+    return callback
+
+
+def common_options(f: F) -> F:
+    """-C/--workspace, --dataset and --debug, accepted before or after the verb."""
+    f = click.option("--debug", is_flag=True, expose_value=False, callback=_set("debug"), is_eager=True,
+                     help="Show tracebacks for errors.")(f)
+    f = click.option("--dataset", "-d", metavar="NAME", expose_value=False, callback=_set("dataset_name"),
+                     help="Dataset to work on (default: the spec's default_dataset, or the only one).")(f)
+    f = click.option("-C", "--workspace", metavar="PATH", expose_value=False, callback=_set("workspace_path"),
+                     help="Run as if started in PATH (default: the current directory).")(f)
+    return f
+
+
+def pass_goldset(f: F) -> F:
+    """Give the command the shared :class:`GoldsetContext` as first argument."""
+
+    @functools.wraps(f)  # also carries click's __click_params__ over
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return f(_obj(click.get_current_context()), *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def command(name: str, **kwargs: Any) -> Callable[[F], click.Command]:
+    """A goldset command: click command + common options + the shared context."""
+
+    def decorate(f: F) -> click.Command:
+        return click.command(name, context_settings={"help_option_names": ["-h", "--help"]}, **kwargs)(
+            common_options(pass_goldset(f))
+        )
+
+    return decorate
+
+
+def format_option(choices: tuple[str, ...], default: str = "table") -> Callable[[F], F]:
+    return click.option(
+        "--format", "-f", "fmt", type=click.Choice(choices), default=default, show_default=True,
+        help="Output format (json/jsonl parse with any JSON reader; data goes to stdout).",
+    )
+
+
+def emit(text: str) -> None:
+    """Data to stdout."""
+    click.echo(text, nl=not text.endswith("\n"))
+
+
+def say(text: str) -> None:
+    """Messages to stderr, so stdout stays parseable."""
+    click.echo(text, err=True)
+
+
+def color() -> bool:
+    import sys
+
+    return sys.stdout.isatty()

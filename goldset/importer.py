@@ -1,0 +1,64 @@
+"""``goldset import``: a JSONL, CSV or Parquet file into a dataset, all or nothing by default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from goldset import db
+from goldset.dataset import Dataset, OnDuplicate, WriteResult
+from goldset.errors import BadInput, UsageError
+from goldset.ingest import ImportDefaults, stage_and_merge
+from goldset.readers import Progress, detect_format, read_file
+from goldset.schema import CONTENT_COLUMNS
+
+#: DuckDB's working memory during an import; beyond it, staging spills to a temp directory.
+IMPORT_MEMORY = "1GB"
+
+
+def parse_mapping(pairs: list[str]) -> dict[str, str]:
+    """``--map SRC=FIELD`` pairs -> {source column: goldset field}."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        src, sep, dst = pair.partition("=")
+        if not sep or not src or not dst:
+            raise UsageError(f"--map {pair!r}: use SOURCE=FIELD, e.g. --map text=input")
+        if dst not in CONTENT_COLUMNS and not dst.startswith("metadata."):
+            raise UsageError(f"--map {pair!r}: {dst!r} is not a field ({', '.join(CONTENT_COLUMNS)})")
+        mapping[src] = dst.removeprefix("metadata.")
+    return mapping
+
+
+def import_file(
+    ds: Dataset,
+    path: Path,
+    *,
+    fmt: str | None = None,
+    mapping: dict[str, str] | None = None,
+    defaults: ImportDefaults | None = None,
+    on_duplicate: OnDuplicate = "error",
+    skip_invalid: bool = False,
+    rejects: Path | None = None,
+    progress: Progress | None = None,
+) -> WriteResult:
+    if not path.is_file():
+        raise BadInput(f"{path}: no such file")
+    fmt = detect_format(path, fmt)
+    con = db.connect(memory_limit=IMPORT_MEMORY)
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        chunks = read_file(path, fmt, mapping or {}, con, progress)
+        result = stage_and_merge(
+            ds,
+            con,
+            chunks,
+            defaults or ImportDefaults(),
+            on_duplicate=on_duplicate,
+            skip_invalid=skip_invalid,
+            rejects=str(rejects) if rejects else None,
+            op="import",
+            row_label="line" if fmt == "jsonl" else "row",
+        )
+    finally:
+        con.close()
+    ds.log(result, note=f"from {path.name}")
+    return result

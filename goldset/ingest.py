@@ -1,0 +1,267 @@
+"""Staging of incoming rows: defaults, derived ids, validation, in-file duplicates.
+
+Readers (``goldset.readers``) turn any source into *raw chunks*: Arrow tables with the
+``RAW_SCHEMA`` columns, one row per source row, ``_row`` its line/row number and ``_error`` a
+problem the reader already found (bad JSON, wrong type). The :class:`Stager` validates and
+completes them in DuckDB (vectorized, so a million rows stage in about a second) into a temp
+table, spilling to disk beyond its memory limit, so a file larger than memory imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from goldset import db
+from goldset.errors import BadInput, DuplicateIds
+from goldset.schema import COLUMNS, CONTENT_COLUMNS, MAX_FIELD_BYTES, POLARITIES, STATUSES, input_hash_sql
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+    from goldset.dataset import Dataset, OnDuplicate, WriteResult
+
+#: Problems listed in an error message; the rejects file holds all of them.
+MAX_LISTED = 20
+_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,255}$"
+
+
+def raw_schema() -> pa.Schema:
+    import pyarrow as pa
+
+    s, ls = pa.string(), pa.list_(pa.string())
+    return pa.schema(
+        [("_row", pa.int64())]
+        + [(c, ls if c in ("scenarios", "edge_cases") else s) for c in CONTENT_COLUMNS]
+        + [("_error", s)]
+    )
+
+
+class ImportDefaults(BaseModel):
+    """Values applied to every incoming row (CLI flags of ``goldset import``)."""
+
+    scenarios: list[str] = Field(default_factory=list)
+    edge_cases: list[str] = Field(default_factory=list)
+    tier: str | None = None
+    polarity: str | None = None
+    status: str = "draft"
+    source: str = "unknown"
+
+
+class Problem(BaseModel):
+    row: int
+    reason: str
+    id: str | None = None
+    input: str | None = None
+
+
+def _known(kind: str, ids: list[str]) -> str:
+    shown = ", ".join(ids[:15]) + (f", ... ({len(ids)} in all)" if len(ids) > 15 else "")
+    return f"(known {kind}: {shown or 'none; add some to goldset.yaml'})"
+
+
+class Stager:
+    """Validates raw chunks into temp table ``_staged`` of one DuckDB connection."""
+
+    def __init__(self, ds: Dataset, con: duckdb.DuckDBPyConnection, defaults: ImportDefaults, row_label: str = "line") -> None:
+        self.ds = ds
+        self.con = con
+        self.defaults = defaults
+        self.row_label = row_label
+        self.rows_in = 0
+        spec = ds.spec
+        for s in defaults.scenarios:
+            if s not in spec.scenarios:
+                raise BadInput(f"--scenario: unknown scenario {s!r} {_known('scenarios', list(spec.scenarios))}")
+        for e in defaults.edge_cases:
+            if e not in spec.edge_cases:
+                raise BadInput(f"--edge-case: unknown edge case {e!r} {_known('edge cases', list(spec.edge_cases))}")
+        if defaults.tier is not None and defaults.tier not in spec.tiers:
+            raise BadInput(f"--tier: unknown tier {defaults.tier!r} (tiers: {', '.join(spec.tiers)})")
+        if defaults.status not in STATUSES:
+            raise BadInput(f"--status: must be one of {', '.join(STATUSES)}")
+        cols = ", ".join(f"{c} {db_type(c)}" for c in COLUMNS)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _staged (_row BIGINT, {cols}, _problem VARCHAR)")
+        self._insert_sql = self._build_insert()
+
+    def _build_insert(self) -> str:
+        spec, d = self.ds.spec, self.defaults
+        q = db.sql_str
+        known_s, known_e = list(spec.scenarios), list(spec.edge_cases)
+        user = q(self.ds.workspace.user)
+        checks = [
+            "_error",
+            "CASE WHEN _error IS NULL AND (input IS NULL OR trim(input) = '') THEN 'input: missing' END",
+            f"CASE WHEN strlen(input) > {MAX_FIELD_BYTES} THEN 'input: ' || strlen(input) || ' bytes, more than the {MAX_FIELD_BYTES >> 20} MiB limit' END",
+            f"CASE WHEN strlen(expected) > {MAX_FIELD_BYTES} THEN 'expected: ' || strlen(expected) || ' bytes, more than the {MAX_FIELD_BYTES >> 20} MiB limit' END",
+            f"CASE WHEN strlen(metadata) > {MAX_FIELD_BYTES} THEN 'metadata: more than the {MAX_FIELD_BYTES >> 20} MiB limit' END",
+            f"CASE WHEN nullif(trim(id), '') IS NOT NULL AND NOT regexp_matches(trim(id), {q(_ID_PATTERN)}) THEN 'id: ' || to_json(id) || ' is not a valid id (letters, digits and ._:@/+- ; at most 256)' END",
+            f"CASE WHEN pol NOT IN {tuple(POLARITIES)} THEN 'polarity: ' || to_json(pol) || ' is not positive or negative' END",
+            f"CASE WHEN st NOT IN {tuple(STATUSES)} THEN 'status: ' || to_json(st) || ' is not one of {', '.join(STATUSES)}' END",
+            f"CASE WHEN ti NOT IN ({', '.join(q(t) for t in spec.tiers)}) THEN 'tier: ' || to_json(ti) || ' is not one of the tiers ({', '.join(spec.tiers)})' END",
+            f"CASE WHEN len(bad_s) > 0 THEN 'scenarios: unknown ' || array_to_string(bad_s, ', ') || ' ' || {q(_known('scenarios', known_s))} END",
+            f"CASE WHEN len(bad_e) > 0 THEN 'edge_cases: unknown ' || array_to_string(bad_e, ', ') || ' ' || {q(_known('edge cases', known_e))} END",
+        ]
+        tier = q(d.tier or spec.tier_default)
+        return f"""
+        INSERT INTO _staged
+        SELECT _row,
+            CASE WHEN nullif(trim(id), '') IS NULL THEN h ELSE trim(id) END,
+            input, expected, pol, sc, ec, ti, st,
+            coalesce(nullif(source, ''), {q(d.source)}),
+            coalesce(metadata, '{{}}'),
+            h, NULL, NULL, NULL, NULL,
+            CASE WHEN st = 'approved' THEN now() END,
+            CASE WHEN st = 'approved' THEN {user} END,
+            nullif(concat_ws('; ', {', '.join(checks)}), '')
+        FROM (
+            SELECT *,
+                list_filter(sc, lambda x: NOT list_contains({db.sql_list(known_s)}::VARCHAR[], x)) AS bad_s,
+                list_filter(ec, lambda x: NOT list_contains({db.sql_list(known_e)}::VARCHAR[], x)) AS bad_e
+            FROM (
+                SELECT *, {input_hash_sql('input')} AS h,
+                    coalesce(nullif(lower(trim(polarity)), ''), {q(d.polarity or 'positive')}) AS pol,
+                    coalesce(nullif(lower(trim(status)), ''), {q(d.status)}) AS st,
+                    coalesce(nullif(trim(tier), ''), {tier}) AS ti,
+                    list_sort(list_distinct(list_filter(list_concat(coalesce(scenarios, []::VARCHAR[]), {db.sql_list(d.scenarios)}::VARCHAR[]), lambda x: trim(x) <> ''))) AS sc,
+                    list_sort(list_distinct(list_filter(list_concat(coalesce(edge_cases, []::VARCHAR[]), {db.sql_list(d.edge_cases)}::VARCHAR[]), lambda x: trim(x) <> ''))) AS ec
+                FROM _raw
+            )
+        )"""
+
+    def add_chunk(self, chunk: pa.Table) -> None:
+        self.rows_in += chunk.num_rows
+        self.con.register("_raw", chunk)
+        try:
+            self.con.execute(self._insert_sql)
+        finally:
+            self.con.unregister("_raw")
+
+    def problems(self, limit: int | None = None) -> list[Problem]:
+        lim = f"LIMIT {limit}" if limit else ""
+        rows = self.con.execute(
+            f"SELECT _row, _problem, id, left(input, 80) FROM _staged WHERE _problem IS NOT NULL ORDER BY _row {lim}"
+        ).fetchall()
+        return [Problem(row=r[0], reason=r[1], id=r[2], input=r[3]) for r in rows]
+
+    def count_problems(self) -> int:
+        return self.con.execute("SELECT count(*) FROM _staged WHERE _problem IS NOT NULL").fetchone()[0]  # type: ignore[index]
+
+    def finish(self, on_duplicate: OnDuplicate, skip_invalid: bool) -> tuple[int, int]:
+        """Check in-file problems; leave one row per id in ``_final``.
+
+        Returns (rows dropped as identical repeats, rows skipped as conflicting repeats).
+        """
+        con = self.con
+        bad = self.count_problems()
+        if self.rows_in == 0:
+            raise BadInput("the input holds no rows; nothing to import")
+        if bad and not skip_invalid:
+            listed = [f"{self.row_label} {p.row}: {p.reason}" for p in self.problems(MAX_LISTED)]
+            good = self.rows_in - bad
+            raise BadInput(
+                f"{bad} bad row(s) of {self.rows_in}, nothing written (first: {listed[0]}); "
+                f"fix them, or pass --skip-invalid to write the {good} good row(s)",
+                problems=listed,
+            )
+        content = ", ".join(CONTENT_COLUMNS)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _dups AS
+            SELECT id, count(*) AS n, count(DISTINCT struct_pack({content})) AS variants,
+                   list(_row ORDER BY _row) AS rows, any_value(left(input, 60)) AS sample
+            FROM _staged WHERE _problem IS NULL GROUP BY id HAVING count(*) > 1"""
+        )
+        conflicting = con.execute("SELECT count(*), coalesce(sum(n), 0) FROM _dups WHERE variants > 1").fetchone() or (0, 0)
+        if conflicting[0] and on_duplicate == "error":
+            rows = con.execute(
+                f"SELECT id, rows, sample FROM _dups WHERE variants > 1 ORDER BY rows[1] LIMIT {MAX_LISTED}"
+            ).fetchall()
+            listed = [f"id {i} ({self.row_label}s {', '.join(map(str, r))}): {s!r}" for i, r, s in rows]
+            raise DuplicateIds(
+                f"{conflicting[0]} id(s) occur more than once in the input with different content "
+                f"(first: {listed[0]}); nothing written. Give them distinct ids, or pass "
+                "--on-duplicate skip (first wins) or update (last wins)",
+                problems=listed,
+            )
+        order = "DESC" if on_duplicate == "update" else "ASC"
+        cols = ", ".join(COLUMNS)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _final AS
+            SELECT {cols} FROM _staged WHERE _problem IS NULL
+            QUALIFY row_number() OVER (PARTITION BY id ORDER BY _row {order}) = 1
+            ORDER BY _row"""
+        )
+        identical = con.execute("SELECT coalesce(sum(n - 1), 0) FROM _dups WHERE variants = 1").fetchone()[0]  # type: ignore[index]
+        skipped = int(conflicting[1]) - int(conflicting[0])
+        return int(identical), skipped
+
+    def write_rejects(self, path: str) -> int:
+        """Write every bad row with its reason as JSON lines."""
+        con = self.con
+        n = self.count_problems()
+        con.execute(
+            f"""COPY (SELECT _row AS {self.row_label}, _problem AS reason, id, input, expected, polarity,
+                scenarios, edge_cases, tier, status, source, metadata
+                FROM _staged WHERE _problem IS NOT NULL ORDER BY _row)
+            TO {db.sql_str(path)} (FORMAT json)"""
+        )
+        return int(n)
+
+
+def db_type(col: str) -> str:
+    from goldset.schema import DUCKDB_TYPES
+
+    return DUCKDB_TYPES[col]
+
+
+def stage_and_merge(
+    ds: Dataset,
+    con: duckdb.DuckDBPyConnection,
+    chunks: Iterable[pa.Table],
+    defaults: ImportDefaults,
+    *,
+    on_duplicate: OnDuplicate,
+    skip_invalid: bool = False,
+    rejects: str | None = None,
+    op: str,
+    row_label: str = "line",
+) -> WriteResult:
+    """Stage every chunk, check, then merge into the store (all or nothing by default)."""
+    stager = Stager(ds, con, defaults, row_label=row_label)
+    for chunk in chunks:
+        stager.add_chunk(chunk)
+    n_rejected = stager.count_problems()
+    if rejects and n_rejected:
+        stager.write_rejects(rejects)
+    identical, skipped = stager.finish(on_duplicate, skip_invalid)
+    result = ds.merge_staged(con, "_final", on_duplicate=on_duplicate, op=op)
+    result.unchanged += identical
+    result.skipped += skipped
+    result.rejected = n_rejected
+    result.problems = [f"{row_label} {p.row}: {p.reason}" for p in stager.problems(MAX_LISTED)]
+    return result
+
+
+def records_to_chunk(records: Iterable[Mapping[str, Any]]) -> pa.Table:
+    """Python mappings -> one raw chunk (types checked per row, like a JSONL file)."""
+    from goldset.readers import rows_to_chunk
+
+    return rows_to_chunk(((i, dict(r)) for i, r in enumerate(records, start=1)), {})
+
+
+def add_records(
+    ds: Dataset, records: Iterable[Mapping[str, Any]], *, on_duplicate: OnDuplicate, op: str
+) -> WriteResult:
+    con = db.connect()
+    try:
+        chunk = records_to_chunk(records)
+        result = stage_and_merge(
+            ds, con, [chunk], ImportDefaults(), on_duplicate=on_duplicate, op=op, row_label="record"
+        )
+    finally:
+        con.close()
+    ds.log(result)
+    return result
