@@ -74,7 +74,7 @@ def init_workspace(path: Path, dataset: str = "golden", remote: str | None = Non
         result.created.append(".dvcignore (goldset lines appended)")
     else:
         _write_new(dvcignore, ignore_text, result, root)
-    _write_new(root / "dvc.yaml", _template("dvc.yaml"), result, root)
+    _write_new(root / "dvc.yaml", _template("dvc.yaml").format(dataset=dataset), result, root)
 
     if remote:
         vcs.dvc(root, "remote", "add", "--force", "--default", REMOTE_NAME, remote)
