@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(GOLDSET) import demo/support-bot.jsonl --on-duplicate update
 	$(GOLDSET) stats
+	$(GOLDSET) coverage
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"

@@ -101,7 +101,12 @@ def workspace(n: int, name: str = "bench") -> Path:
 
 
 def peak_rss_mb() -> float:
-    """Peak RSS of this process so far (Linux reports KiB)."""
+    """Peak RSS of this process so far. VmHWM, not ru_maxrss: a child started by fork+exec
+    inherits its parent's ru_maxrss high-water mark, which would inflate isolated runs."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -75,3 +75,45 @@ def read(path: Path) -> Iterator[AuditEntry]:
         for line in f:
             if line.strip():
                 yield AuditEntry.model_validate(json.loads(line))
+
+
+def parse_since(text: str) -> datetime:
+    """``--since``: an ISO date or date-time (UTC unless it says otherwise), or ``7d`` / ``12h``."""
+    from datetime import timedelta
+
+    from goldset.errors import BadInput
+
+    value = text.strip()
+    if value[:-1].isdigit() and value[-1:] in ("d", "h"):
+        n = int(value[:-1])
+        return datetime.now(UTC) - (timedelta(days=n) if value.endswith("d") else timedelta(hours=n))
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadInput(f"--since {text!r}: use a date (2026-05-01), a date-time (2026-05-01T12:00) or 7d / 12h") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def filtered(
+    path: Path,
+    *,
+    since: datetime | None = None,
+    user: str | None = None,
+    op: str | None = None,
+    denied_only: bool = False,
+    limit: int | None = None,
+) -> list[AuditEntry]:
+    """Entries matching every filter given, oldest first; ``limit`` keeps the newest N.
+
+    ``op`` matches the operation exactly or as a prefix before '-' (``scenario`` matches
+    ``scenario-add``); ``user`` matches exactly.
+    """
+    out = [
+        e
+        for e in read(path)
+        if (since is None or e.time >= since)
+        and (user is None or e.user == user)
+        and (op is None or e.op == op or e.op.startswith(op + "-"))
+        and (not denied_only or not e.allowed)
+    ]
+    return out[-limit:] if limit else out

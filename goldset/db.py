@@ -18,6 +18,7 @@ def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     # No TimeZone setting: it needs the ICU extension, which wheels may not ship and this
     # machine cannot download. DuckDB's default is UTC, which is what the store holds.
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # it would print to our stdout
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
     return con

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
-from goldset import db
+from goldset import db, roles
 from goldset.dataset import Dataset, OnDuplicate, WriteResult
 from goldset.errors import BadInput, UsageError
-from goldset.ingest import ImportDefaults, stage_and_merge
+from goldset.ingest import ImportDefaults, Stager, stage_and_merge
 from goldset.readers import Progress, detect_format, read_file
 from goldset.schema import CONTENT_COLUMNS
 
@@ -40,23 +41,29 @@ def import_file(
     rejects: Path | None = None,
     progress: Progress | None = None,
 ) -> WriteResult:
+    roles.authorize(ds, "import")
     if not path.is_file():
         raise BadInput(f"{path}: no such file")
     fmt = detect_format(path, fmt)
+    mapping = mapping or {}
     con = db.connect(memory_limit=IMPORT_MEMORY)
-    con.execute("SET preserve_insertion_order = true")
+    con.execute(f"SET temp_directory = {db.sql_str(tempfile.gettempdir() + '/goldset-duckdb')}")
+
+    def feed(stager: Stager) -> str:
+        for chunk in read_file(path, fmt, mapping, con, progress):
+            stager.add_chunk(chunk)
+        return "line" if fmt == "jsonl" else "row"
+
     try:
-        chunks = read_file(path, fmt, mapping or {}, con, progress)
         result = stage_and_merge(
             ds,
             con,
-            chunks,
+            feed,
             defaults or ImportDefaults(),
             on_duplicate=on_duplicate,
             skip_invalid=skip_invalid,
             rejects=str(rejects) if rejects else None,
             op="import",
-            row_label="line" if fmt == "jsonl" else "row",
         )
     finally:
         con.close()

@@ -9,14 +9,21 @@ table, spilling to disk beyond its memory limit, so a file larger than memory im
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from goldset import db
 from goldset.errors import BadInput, DuplicateIds
-from goldset.schema import COLUMNS, CONTENT_COLUMNS, MAX_FIELD_BYTES, POLARITIES, STATUSES, input_hash_sql
+from goldset.schema import (
+    COLUMNS,
+    CONTENT_COLUMNS,
+    MAX_FIELD_BYTES,
+    POLARITIES,
+    STATUSES,
+    input_hash_sql,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -26,6 +33,8 @@ if TYPE_CHECKING:
 
 #: Problems listed in an error message; the rejects file holds all of them.
 MAX_LISTED = 20
+#: The source row number of a staged row (see Stager.reset).
+_ROW = "coalesce(_row, rowid + 1)"
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,255}$"
 
 
@@ -83,9 +92,16 @@ class Stager:
             raise BadInput(f"--tier: unknown tier {defaults.tier!r} (tiers: {', '.join(spec.tiers)})")
         if defaults.status not in STATUSES:
             raise BadInput(f"--status: must be one of {', '.join(STATUSES)}")
-        cols = ", ".join(f"{c} {db_type(c)}" for c in COLUMNS)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _staged (_row BIGINT, {cols}, _problem VARCHAR)")
         self._insert_sql = self._build_insert()
+        self.reset()
+
+    def reset(self) -> None:
+        """Start over (a fast path gave up half-way)."""
+        cols = ", ".join(f"{c} {db_type(c)}" for c in COLUMNS)
+        # _row is NULL when the source's row order is its line order (DuckDB's own JSON
+        # reader): rowid + 1 is then the row number, at no cost.
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _staged (_row BIGINT, {cols}, _problem VARCHAR)")
+        self.rows_in = 0
 
     def _build_insert(self) -> str:
         spec, d = self.ds.spec, self.defaults
@@ -126,8 +142,8 @@ class Stager:
                     coalesce(nullif(lower(trim(polarity)), ''), {q(d.polarity or 'positive')}) AS pol,
                     coalesce(nullif(lower(trim(status)), ''), {q(d.status)}) AS st,
                     coalesce(nullif(trim(tier), ''), {tier}) AS ti,
-                    list_sort(list_distinct(list_filter(list_concat(coalesce(scenarios, []::VARCHAR[]), {db.sql_list(d.scenarios)}::VARCHAR[]), lambda x: trim(x) <> ''))) AS sc,
-                    list_sort(list_distinct(list_filter(list_concat(coalesce(edge_cases, []::VARCHAR[]), {db.sql_list(d.edge_cases)}::VARCHAR[]), lambda x: trim(x) <> ''))) AS ec
+                    {_id_list('scenarios', d.scenarios)} AS sc,
+                    {_id_list('edge_cases', d.edge_cases)} AS ec
                 FROM _raw
             )
         )"""
@@ -140,15 +156,24 @@ class Stager:
         finally:
             self.con.unregister("_raw")
 
+    def add_sql(self, select: str) -> None:
+        """Stage the rows of a SELECT producing the raw chunk columns (may raise duckdb.Error)."""
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW _raw AS {select}")
+        try:
+            n = self.con.execute(self._insert_sql).fetchone()
+        finally:
+            self.con.execute("DROP VIEW IF EXISTS _raw")
+        self.rows_in += int(n[0]) if n else 0
+
     def problems(self, limit: int | None = None) -> list[Problem]:
         lim = f"LIMIT {limit}" if limit else ""
         rows = self.con.execute(
-            f"SELECT _row, _problem, id, left(input, 80) FROM _staged WHERE _problem IS NOT NULL ORDER BY _row {lim}"
+            f"SELECT {_ROW}, _problem, id, left(input, 80) FROM _staged WHERE _problem IS NOT NULL ORDER BY {_ROW} {lim}"
         ).fetchall()
         return [Problem(row=r[0], reason=r[1], id=r[2], input=r[3]) for r in rows]
 
     def count_problems(self) -> int:
-        return self.con.execute("SELECT count(*) FROM _staged WHERE _problem IS NOT NULL").fetchone()[0]  # type: ignore[index]
+        return int(self.con.execute("SELECT count(*) FROM _staged WHERE _problem IS NOT NULL").fetchone()[0])  # type: ignore[index]
 
     def finish(self, on_duplicate: OnDuplicate, skip_invalid: bool) -> tuple[int, int]:
         """Check in-file problems; leave one row per id in ``_final``.
@@ -167,12 +192,21 @@ class Stager:
                 f"fix them, or pass --skip-invalid to write the {good} good row(s)",
                 problems=listed,
             )
+        cols = ", ".join(COLUMNS)
+        good = self.rows_in - bad
+        distinct = con.execute("SELECT count(DISTINCT id) FROM _staged WHERE _problem IS NULL").fetchone()[0]  # type: ignore[index]
+        if distinct == good:
+            # The common case: no id twice. Skip the window and the extra copy.
+            con.execute(f"CREATE OR REPLACE TEMP VIEW _final AS SELECT {cols} FROM _staged WHERE _problem IS NULL")
+            return 0, 0
         content = ", ".join(CONTENT_COLUMNS)
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _dups AS
             SELECT id, count(*) AS n, count(DISTINCT struct_pack({content})) AS variants,
-                   list(_row ORDER BY _row) AS rows, any_value(left(input, 60)) AS sample
-            FROM _staged WHERE _problem IS NULL GROUP BY id HAVING count(*) > 1"""
+                   list({_ROW} ORDER BY {_ROW}) AS rows, any_value(left(input, 60)) AS sample
+            FROM _staged WHERE _problem IS NULL
+              AND id IN (SELECT id FROM _staged WHERE _problem IS NULL GROUP BY id HAVING count(*) > 1)
+            GROUP BY id"""
         )
         conflicting = con.execute("SELECT count(*), coalesce(sum(n), 0) FROM _dups WHERE variants > 1").fetchone() or (0, 0)
         if conflicting[0] and on_duplicate == "error":
@@ -187,12 +221,11 @@ class Stager:
                 problems=listed,
             )
         order = "DESC" if on_duplicate == "update" else "ASC"
-        cols = ", ".join(COLUMNS)
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _final AS
             SELECT {cols} FROM _staged WHERE _problem IS NULL
-            QUALIFY row_number() OVER (PARTITION BY id ORDER BY _row {order}) = 1
-            ORDER BY _row"""
+            QUALIFY row_number() OVER (PARTITION BY id ORDER BY {_ROW} {order}) = 1
+            ORDER BY {_ROW}"""
         )
         identical = con.execute("SELECT coalesce(sum(n - 1), 0) FROM _dups WHERE variants = 1").fetchone()[0]  # type: ignore[index]
         skipped = int(conflicting[1]) - int(conflicting[0])
@@ -203,12 +236,22 @@ class Stager:
         con = self.con
         n = self.count_problems()
         con.execute(
-            f"""COPY (SELECT _row AS {self.row_label}, _problem AS reason, id, input, expected, polarity,
+            f"""COPY (SELECT {_ROW} AS {self.row_label}, _problem AS reason, id, input, expected, polarity,
                 scenarios, edge_cases, tier, status, source, metadata
-                FROM _staged WHERE _problem IS NOT NULL ORDER BY _row)
+                FROM _staged WHERE _problem IS NOT NULL ORDER BY {_ROW})
             TO {db.sql_str(path)} (FORMAT json)"""
         )
         return int(n)
+
+
+def _id_list(col: str, extra: list[str]) -> str:
+    """A list column as stored: blanks dropped, no duplicates, sorted. Sorting and
+    deduplicating cost 5x more than the rest, so one-element lists skip them."""
+    src = f"coalesce({col}, []::VARCHAR[])"
+    if extra:
+        src = f"list_concat({src}, {db.sql_list(extra)}::VARCHAR[])"
+    kept = f"list_filter({src}, lambda x: trim(x) <> '')"
+    return f"CASE WHEN len({src}) <= 1 THEN {kept} ELSE list_sort(list_distinct({kept})) END"
 
 
 def db_type(col: str) -> str:
@@ -220,19 +263,18 @@ def db_type(col: str) -> str:
 def stage_and_merge(
     ds: Dataset,
     con: duckdb.DuckDBPyConnection,
-    chunks: Iterable[pa.Table],
+    feed: Callable[[Stager], str],
     defaults: ImportDefaults,
     *,
     on_duplicate: OnDuplicate,
     skip_invalid: bool = False,
     rejects: str | None = None,
     op: str,
-    row_label: str = "line",
 ) -> WriteResult:
-    """Stage every chunk, check, then merge into the store (all or nothing by default)."""
-    stager = Stager(ds, con, defaults, row_label=row_label)
-    for chunk in chunks:
-        stager.add_chunk(chunk)
+    """Stage rows (``feed`` fills the stager and returns the row label), check, then merge
+    into the store: all or nothing unless ``skip_invalid``."""
+    stager = Stager(ds, con, defaults)
+    stager.row_label = feed(stager)
     n_rejected = stager.count_problems()
     if rejects and n_rejected:
         stager.write_rejects(rejects)
@@ -241,7 +283,7 @@ def stage_and_merge(
     result.unchanged += identical
     result.skipped += skipped
     result.rejected = n_rejected
-    result.problems = [f"{row_label} {p.row}: {p.reason}" for p in stager.problems(MAX_LISTED)]
+    result.problems = [f"{stager.row_label} {p.row}: {p.reason}" for p in stager.problems(MAX_LISTED)]
     return result
 
 
@@ -258,9 +300,12 @@ def add_records(
     con = db.connect()
     try:
         chunk = records_to_chunk(records)
-        result = stage_and_merge(
-            ds, con, [chunk], ImportDefaults(), on_duplicate=on_duplicate, op=op, row_label="record"
-        )
+
+        def feed(stager: Stager) -> str:
+            stager.add_chunk(chunk)
+            return "record"
+
+        result = stage_and_merge(ds, con, feed, ImportDefaults(), on_duplicate=on_duplicate, op=op)
     finally:
         con.close()
     ds.log(result)

@@ -40,6 +40,18 @@ def _write_new(path: Path, text: str, result: InitResult, root: Path) -> None:
     result.created.append(rel)
 
 
+def _ignore_line(path: Path, line: str, result: InitResult, root: Path) -> None:
+    """Make sure an ignore file has ``line`` (append to a user's file, never rewrite it)."""
+    if not path.exists():
+        _write_new(path, line + "\n", result, root)
+        return
+    text = path.read_text(encoding="utf-8")
+    if line not in text.splitlines():
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(("" if text.endswith("\n") or not text else "\n") + line + "\n")
+        result.created.append(f"{path.name} ({line} appended)")
+
+
 def init_workspace(path: Path, dataset: str = "golden", remote: str | None = None) -> InitResult:
     """Create what is missing; never overwrite a user's file. Safe to run again."""
     check_dataset_name(dataset)
@@ -75,6 +87,7 @@ def init_workspace(path: Path, dataset: str = "golden", remote: str | None = Non
     else:
         _write_new(dvcignore, ignore_text, result, root)
     _write_new(root / "dvc.yaml", _template("dvc.yaml").format(dataset=dataset), result, root)
+    _ignore_line(root / ".gitignore", "/.goldset/", result, root)  # local cache of past revisions
 
     if remote:
         vcs.dvc(root, "remote", "add", "--force", "--default", REMOTE_NAME, remote)
@@ -87,4 +100,7 @@ def init_workspace(path: Path, dataset: str = "golden", remote: str | None = Non
         user = current_user(root)
         vcs.git(root, *vcs.commit_identity_args(root, user), "commit", "-q", "-m", "goldset init")
         result.committed = True
+        if remote:
+            # Best effort: the first version (the empty store) is readable from the remote too.
+            vcs.dvc(root, "push", "-q", check=False)
     return result

@@ -21,6 +21,14 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 _BASE = "SELECT * FROM examples WHERE "
+_SANDBOX: dict[str, str | bool | int | float | list[str]] = {"enable_external_access": False}
+#: No file or network access; and no extension auto-install/auto-load, so a function name from
+#: an extension (httpfs, spatial, ...) fails at bind time instead of trying to fetch code.
+SANDBOX_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
 _DENIED_PREFIXES = ("read_", "parquet_", "sniff_", "glob", "getenv", "query", "iceberg", "delta_", "http", "s3")
 _NODE_KEYS_THAT_MUST_MATCH = ("type", "modifiers", "cte_map", "select_list", "from_table", "group_expressions", "having", "sample", "qualify")
 
@@ -57,7 +65,7 @@ def check(expr: str) -> str:
         raise BadInput("--where: empty predicate")
     if ";" in text:
         raise BadInput("--where: one expression only (';' is not allowed)")
-    con = duckdb.connect(config={"enable_external_access": False})
+    con = duckdb.connect(config=SANDBOX_CONFIG)
     try:
         parsed = _serialize(con, _BASE + text)
         if parsed.get("error"):
@@ -92,7 +100,7 @@ def sandboxed_connection(files: Sequence[str]) -> duckdb.DuckDBPyConnection:
 
     from goldset.schema import arrow_schema
 
-    con = duckdb.connect(config={"enable_external_access": False})
+    con = duckdb.connect(config=SANDBOX_CONFIG)
     schema = arrow_schema()
     if files:
         con.register("examples", pds.dataset(list(files), format="parquet", schema=schema))

@@ -32,7 +32,8 @@ def _where_sql(ds: Dataset, f: Filters) -> tuple[str, list[Any]]:
     for t in f.tiers:
         if t not in spec.tiers:
             raise BadInput(f"--tier: unknown tier {t!r} (tiers: {', '.join(spec.tiers)})")
-    clauses, params = ["true"], []
+    clauses: list[str] = ["true"]
+    params: list[Any] = []
     if f.scenarios:
         clauses.append("list_has_any(scenarios, ?::VARCHAR[])")
         params.append(f.scenarios)

@@ -76,7 +76,7 @@ def canonical_row(record: dict[str, Any], mapping: dict[str, str], split_lists: 
     for key, value in record.items():
         field = mapping.get(key, key)
         if field == "id":
-            if value is not None and not isinstance(value, str | int) or isinstance(value, bool):
+            if (value is not None and not isinstance(value, str | int)) or isinstance(value, bool):
                 raise ValueError(f"id: expected text or an integer, got {_type_name(value)}")
             out["id"] = None if value is None else str(value)
         elif field in _TEXT_FIELDS:
@@ -144,7 +144,6 @@ def _ident(name: str) -> str:
 
 def _fast_select(schema: pa.Schema, mapping: dict[str, str], split_lists: bool) -> str | None:
     """SQL mapping a pyarrow-parsed block to a raw chunk, or None when types do not fit."""
-    import pyarrow as pa
     import pyarrow.types as t
 
     def plain(typ: pa.DataType) -> bool:
@@ -223,15 +222,24 @@ def _run_fast(con: duckdb.DuckDBPyConnection, block: pa.Table, sql: str) -> pa.T
 
 
 # -- JSONL ----------------------------------------------------------------------------------
-def _jsonl_blocks(path: Path) -> Iterator[tuple[int, list[bytes]]]:
+def _jsonl_blocks(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(first line number, block of whole lines) pairs of about BLOCK_BYTES each."""
     with open(path, "rb") as f:
-        first = 1
+        first, carry = 1, b""
         while True:
-            lines = f.readlines(BLOCK_BYTES)
-            if not lines:
+            data = f.read(BLOCK_BYTES)
+            if not data:
+                if carry:
+                    yield first, carry
                 return
-            yield first, lines
-            first += len(lines)
+            data = carry + data
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:  # one line longer than a block: keep reading
+                carry = data
+                continue
+            block, carry = data[:cut], data[cut:]
+            yield first, block
+            first += block.count(b"\n")
 
 
 def _jsonl_exact(first: int, lines: list[bytes]) -> Iterator[tuple[int, dict[str, Any] | str]]:
@@ -252,30 +260,32 @@ def _jsonl_exact(first: int, lines: list[bytes]) -> Iterator[tuple[int, dict[str
 
 
 def read_jsonl(path: Path, mapping: dict[str, str], con: duckdb.DuckDBPyConnection, progress: Progress | None = None) -> Iterator[pa.Table]:
+    """Blocks of whole lines; pyarrow parses a block (in parallel) when it holds no blank
+    line and its types fit, else Python parses it line by line and names each problem."""
     import pyarrow as pa
     import pyarrow.json as pj
 
-    for first, lines in _jsonl_blocks(path):
-        size = sum(map(len, lines))
+    opts = pj.ReadOptions(block_size=1 << 22)
+    for first, block in _jsonl_blocks(path):
+        lines = block.count(b"\n") + (not block.endswith(b"\n"))
         chunk = None
-        numbers = [i for i, raw in enumerate(lines, start=first) if raw.strip()]
-        if numbers:
-            try:
-                data = b"".join(lines)
-                data.decode("utf-8")
-                opts = pj.ReadOptions(block_size=max(1 << 20, 2 * max(map(len, lines)) + 1024))
-                block = pj.read_json(io.BytesIO(data), read_options=opts)
-            except (pa.ArrowInvalid, UnicodeDecodeError):
-                block = None
-            if block is not None and block.num_rows == len(numbers):
-                sql = _fast_select(block.schema, mapping, split_lists=False)
-                if sql is not None:
-                    chunk = _run_fast(con, block.append_column("_row", pa.array(numbers, pa.int64())), sql)
-            if chunk is None:
-                chunk = rows_to_chunk(_jsonl_exact(first, lines), mapping)
+        try:
+            block.decode("utf-8")  # pyarrow's JSON parser does not check the encoding
+            table = pj.read_json(io.BytesIO(block), read_options=pj.ReadOptions(block_size=max(opts.block_size, len(block) // 8 + 1)))
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            table = None
+        # Row i is line first+i only when no line is blank: otherwise the exact path.
+        if table is not None and table.num_rows == lines:
+            sql = _fast_select(table.schema, mapping, split_lists=False)
+            if sql is not None:
+                numbers = pa.array(range(first, first + lines), pa.int64())
+                chunk = _run_fast(con, table.append_column("_row", numbers), sql)
+        if chunk is None:
+            chunk = rows_to_chunk(_jsonl_exact(first, block.splitlines()), mapping)
+        if chunk.num_rows:
             yield chunk
         if progress:
-            progress(size)
+            progress(len(block))
 
 
 # -- CSV ------------------------------------------------------------------------------------

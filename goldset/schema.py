@@ -51,7 +51,13 @@ _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,255}$")
 
 #: Normalized input: Unicode NFC, lower case, runs of whitespace collapsed, trimmed.
 #: ``{col}`` is the column or expression holding the raw input.
-NORMALIZE_SQL: Final = "trim(regexp_replace(lower(nfc_normalize({col})), '\\s+', ' ', 'g'))"
+NORMALIZE_SQL: Final = (
+    "trim(CASE WHEN contains({col}, '  ') OR contains({col}, chr(9)) OR contains({col}, chr(10)) "
+    "OR contains({col}, chr(12)) OR contains({col}, chr(13)) "
+    # The regex is the costly part; most inputs have nothing to collapse, so test first.
+    "THEN regexp_replace(lower(nfc_normalize({col})), '\\s+', ' ', 'g') "
+    "ELSE lower(nfc_normalize({col})) END)"
+)
 #: 16 hex digits (64 bits) of SHA-256: collisions are negligible far past 10M rows.
 HASH_SQL: Final = "substr(sha256(" + NORMALIZE_SQL + "), 1, 16)"
 

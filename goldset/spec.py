@@ -72,18 +72,37 @@ class Freshness(_Model):
 
 
 class Gate(_Model):
-    blocking_priorities: list[Priority] = Field(default_factory=lambda: ["P0"])
+    blocking_priorities: list[Priority] = Field(default_factory=lambda: list[Priority](["P0"]))
 
 
 class Review(_Model):
     require_distinct_reviewer: bool = False
 
 
+class Pii(_Model):
+    """PII checks of validation: built-in patterns (email, phone, card, iban, ssn), overridden or
+    extended by name here (a null pattern turns a built-in off); one severity for all."""
+
+    severity: Literal["warning", "error"] = "warning"
+    patterns: dict[str, str | None] = Field(default_factory=dict)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, v: dict[str, str | None]) -> dict[str, str | None]:
+        for name, pattern in v.items():
+            if pattern is not None:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"{name!r} is not a valid regular expression: {exc}") from None
+        return v
+
+
 class DatasetSpec(_Model):
     description: str = ""
     tiers: list[str] = Field(default_factory=lambda: ["blocking", "standard", "monitor"])
     default_tier: str | None = None
-    count_status: list[Status] = Field(default_factory=lambda: ["approved"])
+    count_status: list[Status] = Field(default_factory=lambda: list[Status](["approved"]))
     freshness: Freshness = Field(default_factory=Freshness)
     gate: Gate = Field(default_factory=Gate)
     review: Review = Field(default_factory=Review)
@@ -91,6 +110,7 @@ class DatasetSpec(_Model):
     requirements: dict[Priority, Requirements] = Field(default_factory=dict)
     scenarios: dict[str, Scenario] = Field(default_factory=dict)
     roles: dict[str, Role] = Field(default_factory=dict)
+    pii: Pii = Field(default_factory=Pii)
 
     @field_validator("edge_cases", mode="before")
     @classmethod

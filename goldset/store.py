@@ -22,6 +22,7 @@ import fcntl
 import json
 import os
 import secrets
+import shutil
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -166,7 +167,10 @@ class Transaction:
             name = path.name
             stray_part = name.startswith(PART_PREFIX) and name.endswith(PART_SUFFIX) and name not in live
             if stray_part or name.endswith(TMP_SUFFIX):
-                path.unlink(missing_ok=True)
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
                 removed.append(name)
         return removed
 

@@ -28,6 +28,9 @@ def find_root(start: Path) -> Path:
 class Workspace:
     """Entry point of the library: ``Workspace.open(path).dataset(name)``."""
 
+    #: True for a past revision (``ws.at(rev)``), whose datasets refuse every write.
+    read_only = False
+
     def __init__(self, root: Path, user: str | None = None) -> None:
         self.root = root
         self._spec: Spec | None = None
@@ -68,6 +71,14 @@ class Workspace:
 
         resolved = self.spec.dataset_name(name)
         return Dataset(self, resolved)
+
+    def at(self, rev: str | None) -> Workspace:
+        """The workspace as of git revision ``rev`` (read-only), or this one for ``None``."""
+        if rev is None:
+            return self
+        from goldset.revision import open_revision
+
+        return open_revision(self, rev)
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from goldset.cli import cli
 from goldset.workspace import Workspace
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,7 +59,9 @@ def bare_ws(tmp_path: Path) -> Workspace:
     root = tmp_path / "ws"
     root.mkdir()
     write_spec(root)
-    return Workspace.open(root)
+    ws = Workspace.open(root)
+    ws.dataset().store.create()
+    return ws
 
 
 @pytest.fixture(scope="session")

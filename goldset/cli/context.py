@@ -21,13 +21,15 @@ class GoldsetContext:
         self.workspace_path: str = "."
         self.dataset_name: str | None = None
         self.debug = False
+        self.rev: str | None = None
         self._ws: Workspace | None = None
 
     def workspace(self) -> Workspace:
+        """The workspace; as of ``--rev`` (read-only) when a read command was given one."""
         if self._ws is None:
             from goldset.workspace import Workspace
 
-            self._ws = Workspace.open(self.workspace_path)
+            self._ws = Workspace.open(self.workspace_path).at(self.rev)
         return self._ws
 
     def dataset(self) -> Dataset:
@@ -61,6 +63,14 @@ def common_options(f: F) -> F:
     return f
 
 
+def rev_option(f: F) -> F:
+    """--rev REV on a read command: read the dataset as of a git revision or tag."""
+    return click.option(
+        "--rev", metavar="REV", expose_value=False, callback=_set("rev"),
+        help="Read the dataset as of git revision REV (commit, tag, branch) without checking it out.",
+    )(f)
+
+
 def pass_goldset(f: F) -> F:
     """Give the command the shared :class:`GoldsetContext` as first argument."""
 
@@ -75,9 +85,9 @@ def command(name: str, **kwargs: Any) -> Callable[[F], click.Command]:
     """A goldset command: click command + common options + the shared context."""
 
     def decorate(f: F) -> click.Command:
-        return click.command(name, context_settings={"help_option_names": ["-h", "--help"]}, **kwargs)(
-            common_options(pass_goldset(f))
-        )
+        make = click.command(name, context_settings={"help_option_names": ["-h", "--help"]}, **kwargs)
+        cmd: click.Command = make(common_options(pass_goldset(f)))  # type: ignore[no-untyped-call]  # click's overloads lose the type through **kwargs
+        return cmd
 
     return decorate
 

@@ -1,14 +1,21 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
 import click
 
-from goldset.cli.context import GoldsetContext, color, command, emit, format_option
+from goldset.cli.context import GoldsetContext, color, command, emit, format_option, rev_option
 from goldset.render import REPORT_FORMATS, ROW_FORMATS
+
+if TYPE_CHECKING:
+    from goldset.read import Stats
 
 _LIST_COLUMNS = ["id", "input", "expected", "polarity", "scenarios", "edge_cases", "tier", "status"]
 
 
 @command("list")
+@rev_option
 @click.option("--scenario", "scenarios", multiple=True, metavar="S", help="Only examples tagged with S (any of, if repeated).")
 @click.option("--tier", "tiers", multiple=True, metavar="T", help="Only this tier. Repeatable.")
 @click.option("--status", "statuses", multiple=True, type=click.Choice(["draft", "approved", "retired"]), help="Only this status. Repeatable.")
@@ -37,6 +44,7 @@ def list_cmd(
 
 
 @command("show")
+@rev_option
 @click.argument("example_id", metavar="ID")
 @format_option(("table", "json"))
 def show_cmd(g: GoldsetContext, example_id: str, fmt: str) -> None:
@@ -54,6 +62,7 @@ def show_cmd(g: GoldsetContext, example_id: str, fmt: str) -> None:
 
 
 @command("stats")
+@rev_option
 @format_option(REPORT_FORMATS)
 def stats_cmd(g: GoldsetContext, fmt: str) -> None:
     """Counts by status, polarity, tier and scenario."""
@@ -63,7 +72,7 @@ def stats_cmd(g: GoldsetContext, fmt: str) -> None:
     emit(render_model(stats(g.dataset()), fmt, table=_stats_table, markdown=_stats_markdown, color=color()))
 
 
-def _stats_sections(s):  # type: ignore[no-untyped-def]
+def _stats_sections(s: Stats) -> Iterator[tuple[str, list[str], list[Any]]]:
     yield "status", ["status", "examples"], list(s.by_status.items())
     yield "polarity", ["polarity", "examples"], list(s.by_polarity.items())
     yield "tier", ["tier", "examples"], list(s.by_tier.items())
@@ -72,7 +81,7 @@ def _stats_sections(s):  # type: ignore[no-untyped-def]
     ]
 
 
-def _stats_table(s):  # type: ignore[no-untyped-def]
+def _stats_table(s: Stats) -> list[object]:
     from goldset.render import rich_table
 
     out: list[object] = [f"[bold]{s.dataset}[/]: {s.rows:,} examples in {s.parts} part(s); {s.untagged:,} without a scenario"]
@@ -80,7 +89,7 @@ def _stats_table(s):  # type: ignore[no-untyped-def]
     return out
 
 
-def _stats_markdown(s) -> str:  # type: ignore[no-untyped-def]
+def _stats_markdown(s: Stats) -> str:
     from goldset.render import markdown_table
 
     text = f"**{s.dataset}**: {s.rows:,} examples in {s.parts} part(s); {s.untagged:,} without a scenario\n\n"
@@ -88,6 +97,7 @@ def _stats_markdown(s) -> str:  # type: ignore[no-untyped-def]
 
 
 @command("query")
+@rev_option
 @click.argument("sql")
 @format_option(ROW_FORMATS)
 def query_cmd(g: GoldsetContext, sql: str, fmt: str) -> None:

@@ -1,0 +1,101 @@
+"""Property test: random sequences of add / update / import / remove against the store equal a
+plain dict model, and the live parts never hold an id twice."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from goldset import db
+from goldset.errors import DuplicateIds
+from goldset.importer import import_file
+from goldset.workspace import Workspace
+
+from conftest import SPEC, write_jsonl
+
+IDS = st.sampled_from([f"e{i}" for i in range(12)])
+TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=12).filter(lambda s: s.strip())
+SCEN = st.lists(st.sampled_from(["refund_request", "cancel_order", "greeting"]), max_size=3)
+RECORD = st.fixed_dictionaries({"id": IDS, "input": TEXT, "expected": st.none() | TEXT, "scenarios": SCEN})
+OP = st.one_of(
+    st.tuples(st.just("add"), st.lists(RECORD, min_size=1, max_size=5), st.sampled_from(["error", "skip", "update"])),
+    st.tuples(st.just("import"), st.lists(RECORD, min_size=1, max_size=5), st.sampled_from(["error", "skip", "update"])),
+    st.tuples(st.just("update"), st.lists(IDS, min_size=1, max_size=4), TEXT),
+    st.tuples(st.just("remove"), st.lists(IDS, min_size=1, max_size=3), st.none()),
+)
+
+
+def _content(r: dict[str, Any]) -> tuple[Any, ...]:
+    return (r["input"], r["expected"], tuple(sorted(set(r["scenarios"]))))
+
+
+def _apply_model(model: dict[str, tuple[Any, ...]], op: str, arg: Any, extra: Any) -> None:
+    if op in ("add", "import"):
+        first: dict[str, tuple[Any, ...]] = {}
+        conflict = False
+        for r in arg:
+            c = _content(r)
+            if r["id"] in first and first[r["id"]] != c:
+                conflict = True
+                if extra == "update":
+                    first[r["id"]] = c
+            else:
+                first.setdefault(r["id"], c)
+        against = any(i in model and model[i] != c for i, c in first.items())
+        if (conflict or against) and extra == "error":
+            raise DuplicateIds("model")
+        for i, c in first.items():
+            if i not in model or extra == "update":
+                model[i] = c
+    elif op == "update":
+        for i in arg:
+            if i in model:
+                model[i] = (model[i][0], extra, model[i][2])
+    else:
+        for i in arg:
+            model.pop(i, None)
+
+
+def _apply_store(ws: Workspace, tmp: Path, op: str, arg: Any, extra: Any) -> None:
+    ds = ws.dataset()
+    if op == "add":
+        ds.add(arg, on_duplicate=extra)
+    elif op == "import":
+        import_file(ds, write_jsonl(tmp / "batch.jsonl", arg), on_duplicate=extra)
+    else:
+        con = db.connect()
+        con.execute("CREATE TEMP TABLE _ids AS SELECT unnest(?::VARCHAR[]) AS id", [list(arg)])
+        assignments = None if op == "remove" else {"expected": db.sql_str(extra)}
+        ds.rewrite(con, "id IN (SELECT id FROM _ids)", assignments, op=op)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(OP, min_size=1, max_size=6))
+def test_store_equals_dict_model(ops: list[tuple[str, Any, Any]]) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        root = Path(d)
+        (root / "goldset.yaml").write_text(SPEC, encoding="utf-8")
+        ws = Workspace.open(root, user="prop@example.com")
+        model: dict[str, tuple[Any, ...]] = {}
+        for op, arg, extra in ops:
+            expect_error = False
+            trial = dict(model)
+            try:
+                _apply_model(trial, op, arg, extra)
+            except DuplicateIds:
+                expect_error = True
+            try:
+                _apply_store(ws, root, op, arg, extra)
+                assert not expect_error, f"{op} should have been refused"
+                model = trial
+            except DuplicateIds:
+                assert expect_error, f"{op} refused unexpectedly"
+            rows = ws.dataset().query("SELECT id, input, expected, scenarios FROM examples").to_pylist()
+            ids = [r["id"] for r in rows]
+            assert len(ids) == len(set(ids)), "an id lives in two parts"
+            assert {r["id"]: _content(r) for r in rows} == model
+            assert ws.dataset().manifest().rows == len(model)

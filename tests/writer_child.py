@@ -1,0 +1,40 @@
+"""A writer process for the crash and concurrency tests: `python writer_child.py ROOT MODE SEED N`.
+
+Prints "start" just before its write begins, "done" after it committed.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from goldset.workspace import Workspace
+
+
+def records(seed: int, n: int) -> list[dict[str, object]]:
+    return [
+        {"id": f"w{seed}-{i}", "input": f"writer {seed} example {i}", "expected": f"label {i % 7}",
+         "scenarios": ["refund_request"] if i % 2 else ["greeting"], "tier": "standard"}
+        for i in range(n)
+    ]
+
+
+def main() -> None:
+    root, mode, seed, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    ds = Workspace.open(root).dataset()
+    print("start", flush=True)
+    if mode == "add":
+        ds.add(records(seed, n))
+    elif mode == "update":
+        # rewrite every row: expected gets a suffix (touches every part)
+        from goldset import db
+
+        con = db.connect()
+        ds.rewrite(con, "true", {"expected": f"expected || ' v{seed}'"}, op="update")
+    elif mode == "append-loop":
+        for k in range(n):
+            ds.add([{"id": f"loop{seed}-{k}", "input": f"loop {seed} {k}"}])
+    print("done", flush=True)
+
+
+if __name__ == "__main__":
+    main()
