@@ -25,6 +25,20 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stats": ("goldset.cli.read", "Counts by status, polarity, tier and scenario."),
     "query": ("goldset.cli.read", "Run SQL over the examples (table `examples`)."),
     "remove": ("goldset.cli.add", "Remove examples by id."),
+    "snapshot": ("goldset.cli.snapshot", "Record the dataset as a version: dvc add, git commit, tag, dvc push."),
+    "log": ("goldset.cli.log", "The dataset's versions: commit, tag, date, author, rows, gate."),
+    "diff": ("goldset.cli.diff", "Row-level diff between two versions, with the coverage delta."),
+    "scenario": ("goldset.cli.scenario", "The scenario taxonomy: add, list, show, edit, remove."),
+    "edge-case": ("goldset.cli.edge_case", "The edge-case catalogue: add, list, remove."),
+    "tag": ("goldset.cli.tag", "Tag examples by id or --where: scenarios, edge cases, tier, polarity."),
+    "edit": ("goldset.cli.edit", "Edit one example's input, expected, source or metadata."),
+    "review": ("goldset.cli.review", "Approve, reject or retire examples."),
+    "audit": ("goldset.cli.audit", "Who changed what: the audit log."),
+    "compact": ("goldset.cli.compact", "Merge small store parts."),
+    "coverage": ("goldset.cli.coverage", "Are the priority scenarios covered well enough to launch? (--gate for CI)"),
+    "validate": ("goldset.cli.validate", "Validate the dataset with its Great Expectations suite."),
+    "expectations": ("goldset.cli.expectations", "The Great Expectations suite: generate the default, keep yours."),
+    "check": ("goldset.cli.check", "CI gate: validate + coverage gate, one JSON document, one exit code."),
 }
 
 

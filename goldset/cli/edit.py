@@ -1,0 +1,31 @@
+"""``goldset edit``: change fields of one example."""
+
+from __future__ import annotations
+
+import click
+
+from goldset.cli.context import GoldsetContext, command, emit, format_option
+from goldset.cli.results import render_write
+
+
+@command("edit")
+@click.argument("example_id", metavar="ID")
+@click.option("--input", "input_text", metavar="TEXT", help="New input (its hash is recomputed).")
+@click.option("--expected", metavar="TEXT", help="New expected output or label.")
+@click.option("--source", metavar="TEXT", help="New source (production, expert, ...).")
+@click.option("--metadata", metavar="JSON", help="New metadata: a JSON object (replaces the old one).")
+@click.option("--note", help="Why (kept in the audit log).")
+@format_option(("table", "json"))
+def edit_cmd(
+    g: GoldsetContext, example_id: str, input_text: str | None, expected: str | None, source: str | None,
+    metadata: str | None, note: str | None, fmt: str,
+) -> None:
+    """Edit one example. Tags, tier and polarity: use `goldset tag`; status: `goldset review`.
+
+    \b
+    goldset edit ex-42 --expected refund_flow --note "label was wrong"
+    """
+    from goldset.review import edit
+
+    emit(render_write(edit(g.dataset(), example_id, input=input_text, expected=expected, source=source,
+                           metadata=metadata, note=note), fmt))

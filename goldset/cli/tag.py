@@ -1,0 +1,48 @@
+"""``goldset tag``: scenarios, edge cases, tier and polarity for many examples at once."""
+
+from __future__ import annotations
+
+import click
+
+from goldset.cli.context import GoldsetContext, color, command, emit, say
+from goldset.cli.results import render_write
+
+
+@command("tag")
+@click.argument("ids", nargs=-1)
+@click.option("--where", metavar="EXPR", help="DuckDB boolean expression over the example columns, e.g. \"input ILIKE '%refund%'\".")
+@click.option("--scenario", "scenarios", multiple=True, metavar="S", help="Add scenario S. Repeatable.")
+@click.option("--remove-scenario", "remove_scenarios", multiple=True, metavar="S", help="Remove scenario S. Repeatable.")
+@click.option("--edge-case", "edge_cases", multiple=True, metavar="E", help="Add edge case E. Repeatable.")
+@click.option("--remove-edge-case", "remove_edge_cases", multiple=True, metavar="E", help="Remove edge case E. Repeatable.")
+@click.option("--tier", metavar="T", help="Set the tier.")
+@click.option("--negative/--positive", "negative", default=None, help="Set the polarity.")
+@click.option("--dry-run", is_flag=True, help="Count and show the rows that would change; write nothing.")
+@click.option("--note", help="Why (kept in the audit log).")
+@click.option("--format", "-f", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def tag_cmd(
+    g: GoldsetContext, ids: tuple[str, ...], where: str | None, scenarios: tuple[str, ...],
+    remove_scenarios: tuple[str, ...], edge_cases: tuple[str, ...], remove_edge_cases: tuple[str, ...],
+    tier: str | None, negative: bool | None, dry_run: bool, note: str | None, fmt: str,
+) -> None:
+    """Tag examples given by IDS and/or --where (both: ids that also match).
+
+    \b
+    goldset tag ex-1 ex-2 --scenario refund_request
+    goldset tag --where "input ILIKE '%credit card%'" --edge-case card --dry-run
+    goldset tag --where "source = 'adversarial'" --negative --tier blocking
+    """
+    from goldset.tagging import TagChange, tag
+
+    change = TagChange(
+        add_scenarios=list(scenarios), remove_scenarios=list(remove_scenarios), add_edge_cases=list(edge_cases),
+        remove_edge_cases=list(remove_edge_cases), tier=tier,
+        polarity=None if negative is None else ("negative" if negative else "positive"),
+    )
+    result = tag(g.dataset(), change, ids=list(ids), where=where, dry_run=dry_run, note=note)
+    if dry_run and fmt == "table" and result.sample:
+        from goldset.render import render_rows
+
+        say(f"sample of the {result.updated} row(s) that would change:")
+        emit(render_rows(result.sample, "table", color=color()))
+    emit(render_write(result, fmt))

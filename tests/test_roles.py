@@ -1,0 +1,195 @@
+"""The role matrix: every writing command x every role, allowed and denied, CLI and Python API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import write_jsonl
+from helpers_curation import NOBODY, USERS, as_user, audit_lines, make_ws, store_bytes
+
+from goldset.errors import PermissionDenied
+from goldset.workspace import Workspace
+
+TAGS = [*USERS, "nobody"]
+SPEC = """\
+version: 1
+datasets:
+  support-bot:
+    tiers: [blocking, standard, monitor]
+    edge_cases: {typo: Misspellings, erm_pm: x, erm_research: x, erm_eng: x, erm_admin: x, erm_nobody: x}
+    scenarios:
+      greeting: {priority: P2}
+      rm_pm: P2
+      rm_research: P2
+      rm_eng: P2
+      rm_admin: P2
+      rm_nobody: P2
+    roles:
+      pm@example.com: pm
+      res@example.com: research
+      eng@example.com: eng
+      admin@example.com: admin
+"""
+
+# command -> roles that may run it (admin always may)
+ALLOWED: dict[str, set[str]] = {
+    "import": {"research"},
+    "add": {"research"},
+    "remove": {"research"},
+    "scenario add": {"pm"},
+    "scenario edit": {"pm"},
+    "scenario remove": {"pm"},
+    "edge-case add": {"pm", "research"},
+    "edge-case remove": {"pm", "research"},
+    "tag --scenario": {"pm"},
+    "tag --tier": {"pm"},
+    "tag --edge-case": {"research"},
+    "tag --negative": {"research"},
+    "edit": {"research"},
+    "review --approve": {"pm"},
+    "review --reject": {"pm"},
+    "review --retire": {"pm"},
+    "compact": {"eng"},
+}
+NEEDS = {"import": "research", "scenario add": "pm", "compact": "eng", "tag --edge-case": "research", "review --retire": "pm"}
+
+
+def cli_args(cmd: str, tag: str, tmp: Path) -> list[str]:
+    return {
+        "import": ["import", str(write_jsonl(tmp / f"imp-{tag}.jsonl", [{"id": f"imp-{tag}", "input": f"imported {tag}"}]))],
+        "add": ["add", f"added by {tag}", "--id", f"add-{tag}"],
+        "remove": ["remove", f"rm-{tag}"],
+        "scenario add": ["scenario", "add", f"new_{tag}", "--priority", "P1"],
+        "scenario edit": ["scenario", "edit", "greeting", "--description", f"by {tag}"],
+        "scenario remove": ["scenario", "remove", f"rm_{tag}"],
+        "edge-case add": ["edge-case", "add", f"e_{tag}"],
+        "edge-case remove": ["edge-case", "remove", f"erm_{tag}"],
+        "tag --scenario": ["tag", "x1", "--scenario", "greeting"],
+        "tag --tier": ["tag", "x1", "--tier", "blocking"],
+        "tag --edge-case": ["tag", "x1", "--edge-case", "typo"],
+        "tag --negative": ["tag", "x1", "--negative"],
+        "edit": ["edit", "x1", "--expected", f"by {tag}"],
+        "review --approve": ["review", "x1", "--approve"],
+        "review --reject": ["review", "x1", "--reject"],
+        "review --retire": ["review", "x1", "--retire"],
+        "compact": ["compact"],
+    }[cmd]
+
+
+def api_call(cmd: str, tag: str, tmp: Path) -> Callable[[Workspace], Any]:
+    from goldset import compact, review, taxonomy
+    from goldset.importer import import_file
+    from goldset.tagging import TagChange
+    from goldset.tagging import tag as tag_rows
+
+    f = taxonomy.ScenarioFields
+    calls: dict[str, Callable[[Workspace], Any]] = {
+        "import": lambda w: import_file(w.dataset(), write_jsonl(tmp / f"api-{tag}.jsonl", [{"id": f"api-imp-{tag}", "input": f"api {tag}"}])),
+        "add": lambda w: w.dataset().add([{"id": f"api-add-{tag}", "input": f"api added {tag}"}]),
+        "remove": lambda w: w.dataset().remove([f"rm2-{tag}"]),
+        "scenario add": lambda w: taxonomy.add_scenario(w.dataset(), f"api_{tag}", f(priority="P2")),
+        "scenario edit": lambda w: taxonomy.edit_scenario(w.dataset(), "greeting", f(owner=f"{tag}@x")),
+        "scenario remove": lambda w: taxonomy.remove_scenario(w.dataset(), f"api_rm_{tag}"),
+        "edge-case add": lambda w: taxonomy.add_edge_case(w.dataset(), f"api_e_{tag}"),
+        "edge-case remove": lambda w: taxonomy.remove_edge_case(w.dataset(), f"api_erm_{tag}"),
+        "tag --scenario": lambda w: tag_rows(w.dataset(), TagChange(add_scenarios=["greeting"]), ids=["x2"]),
+        "tag --tier": lambda w: tag_rows(w.dataset(), TagChange(tier="monitor"), ids=["x2"]),
+        "tag --edge-case": lambda w: tag_rows(w.dataset(), TagChange(add_edge_cases=["typo"]), ids=["x2"]),
+        "tag --negative": lambda w: tag_rows(w.dataset(), TagChange(polarity="negative"), ids=["x2"]),
+        "edit": lambda w: review.edit(w.dataset(), "x2", expected=f"api {tag}"),
+        "review --approve": lambda w: review.review(w.dataset(), "approve", ids=["x2"]),
+        "review --reject": lambda w: review.review(w.dataset(), "reject", ids=["x2"]),
+        "review --retire": lambda w: review.review(w.dataset(), "retire", where="id = 'x2'"),
+        "compact": lambda w: compact.compact(w.dataset()),
+    }
+    return calls[cmd]
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    w = make_ws(tmp_path / "ws", SPEC)
+    admin = as_user(w, USERS["admin"])
+    from goldset import taxonomy
+
+    for tag in TAGS:  # things each role's allowed run removes
+        taxonomy.add_scenario(admin.dataset(), f"api_rm_{tag}", taxonomy.ScenarioFields(priority="P2"))
+        taxonomy.add_edge_case(admin.dataset(), f"api_erm_{tag}")
+    ds = as_user(w, USERS["admin"]).dataset()
+    ds.add([{"id": "x1", "input": "first"}, {"id": "x2", "input": "second"}])
+    ds.add([{"id": f"rm-{t}", "input": f"remove me {t}"} for t in TAGS])
+    ds.add([{"id": f"rm2-{t}", "input": f"remove me too {t}"} for t in TAGS])
+    return w
+
+
+def _state(w: Workspace) -> tuple[dict[str, bytes], bytes]:
+    return store_bytes(w), (w.root / "goldset.yaml").read_bytes()
+
+
+@pytest.mark.parametrize("role", TAGS)
+def test_role_matrix_cli_and_api(ws: Workspace, role: str, run_cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    user = USERS.get(role, NOBODY)
+    monkeypatch.setenv("GOLDSET_USER", user)
+    for cmd, roles in ALLOWED.items():
+        allowed = role == "admin" or role in roles
+        # CLI
+        before = _state(ws)
+        r = run_cli(*cli_args(cmd, role, tmp_path), "-C", str(ws.root))
+        if allowed:
+            assert r.exit_code == 0, (cmd, role, r.stderr)
+        else:
+            assert r.exit_code == 4, (cmd, role, r.exit_code, r.stderr)
+            needed = NEEDS.get(cmd)
+            if needed:
+                assert f"needs role {needed}" in r.stderr, r.stderr
+            assert "admin" in r.stderr and user in r.stderr
+            assert _state(ws) == before, (cmd, role)
+            last = audit_lines(ws)[-1]
+            assert (last["user"], last["allowed"]) == (user, False), last
+        # Python API, same checks
+        before = _state(ws)
+        call = api_call(cmd, role, tmp_path)
+        w = as_user(ws, user)
+        if allowed:
+            call(w)
+        else:
+            with pytest.raises(PermissionDenied, match=r"needs role"):
+                call(w)
+            assert _state(ws) == before, (cmd, role)
+            assert audit_lines(ws)[-1]["allowed"] is False
+
+
+def test_reads_need_no_role(ws: Workspace, run_cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOLDSET_USER", NOBODY)
+    for args in (["scenario", "list"], ["scenario", "show", "greeting"], ["edge-case", "list"], ["audit"], ["list"]):
+        r = run_cli(*args, "-C", str(ws.root))
+        assert r.exit_code == 0, (args, r.stderr)
+
+
+def test_no_roles_means_everyone_may_do_everything(tmp_path: Path) -> None:
+    from goldset import roles
+    from goldset.compact import compact
+    from goldset.tagging import TagChange, tag
+
+    w = make_ws(tmp_path / "ws", SPEC.split("    roles:")[0])
+    u = as_user(w, "stranger@example.com")
+    u.dataset().add([{"id": "a", "input": "a"}])
+    u.dataset().add([{"id": "b", "input": "b"}])
+    tag(u.dataset(), TagChange(add_scenarios=["greeting"], tier="blocking", polarity="negative", add_edge_cases=["typo"]), ids=["a"])
+    assert compact(u.dataset()).parts_written == 1
+    assert all(roles.may(u.dataset(), a) for a in roles.ACTIONS)
+    assert all(e["allowed"] and e["role"] is None for e in audit_lines(w))
+
+
+def test_denied_tag_names_every_needed_role(ws: Workspace) -> None:
+    from goldset.tagging import TagChange, tag
+
+    pm = as_user(ws, USERS["pm"])
+    # pm may tag scenarios but not polarity: the whole change is refused
+    with pytest.raises(PermissionDenied, match=r"pm@example.com \(role pm\) may not mark examples negative.*needs role research or admin"):
+        tag(pm.dataset(), TagChange(add_scenarios=["greeting"], polarity="negative"), ids=["x1"])
+    assert pm.dataset().get("x1")["scenarios"] == []  # type: ignore[index]
+    last = audit_lines(ws)[-1]
+    assert (last["op"], last["role"], last["allowed"], last["ids"]) == ("polarity", "pm", False, ["x1"])
