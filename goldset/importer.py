@@ -9,7 +9,7 @@ from goldset import db, roles
 from goldset.dataset import Dataset, OnDuplicate, WriteResult
 from goldset.errors import BadInput, UsageError
 from goldset.ingest import ImportDefaults, Stager, stage_and_merge
-from goldset.readers import Progress, detect_format, read_file
+from goldset.readers import Progress, RestartExact, detect_format, read_file
 from goldset.schema import CONTENT_COLUMNS
 
 #: DuckDB's working memory during an import; beyond it, staging spills to a temp directory.
@@ -50,8 +50,13 @@ def import_file(
     con.execute(f"SET temp_directory = {db.sql_str(tempfile.gettempdir() + '/goldset-duckdb')}")
 
     def feed(stager: Stager) -> str:
-        for chunk in read_file(path, fmt, mapping, con, progress):
-            stager.add_chunk(chunk)
+        try:
+            for chunk in read_file(path, fmt, mapping, progress):
+                stager.add_chunk(chunk)
+        except RestartExact:
+            stager.reset()
+            for chunk in read_file(path, fmt, mapping, exact=True):
+                stager.add_chunk(chunk)
         return "line" if fmt == "jsonl" else "row"
 
     try:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from goldset.dataset import Dataset, OnDuplicate, WriteResult
+    from goldset.readers import Chunk
 
 #: Problems listed in an error message; the rejects file holds all of them.
 MAX_LISTED = 20
@@ -148,7 +149,17 @@ class Stager:
             )
         )"""
 
-    def add_chunk(self, chunk: pa.Table) -> None:
+    def add_chunk(self, chunk: Chunk) -> None:
+        """Stage a raw chunk, or a parsed block with the SQL that maps it (FastChunk)."""
+        from goldset.readers import FastChunk
+
+        if isinstance(chunk, FastChunk):
+            self.con.register("_block", chunk.block)
+            try:
+                self.add_sql(chunk.sql)
+            finally:
+                self.con.unregister("_block")
+            return
         self.rows_in += chunk.num_rows
         self.con.register("_raw", chunk)
         try:

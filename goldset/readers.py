@@ -13,13 +13,12 @@ import io
 import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 from goldset.errors import BadInput
 from goldset.schema import CONTENT_COLUMNS, LIST_COLUMNS, PROVENANCE_COLUMNS
 
 if TYPE_CHECKING:
-    import duckdb
     import pyarrow as pa
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -211,14 +210,19 @@ def _split_sql(col: str) -> str:
     )
 
 
-def _run_fast(con: duckdb.DuckDBPyConnection, block: pa.Table, sql: str) -> pa.Table:
-    from goldset.ingest import raw_schema
+class FastChunk(NamedTuple):
+    """A parsed block and the SQL (over ``_block``) that maps it to raw-chunk columns: the
+    stager inserts straight from it, without an intermediate Arrow copy."""
 
-    con.register("_block", block)
-    try:
-        return con.sql(sql).to_arrow_table().cast(raw_schema())
-    finally:
-        con.unregister("_block")
+    block: pa.Table
+    sql: str
+
+
+class RestartExact(Exception):
+    """A streaming fast path met a row it cannot handle: stage again on the exact path."""
+
+
+Chunk = Union["pa.Table", FastChunk]
 
 
 # -- JSONL ----------------------------------------------------------------------------------
@@ -259,7 +263,7 @@ def _jsonl_exact(first: int, lines: list[bytes]) -> Iterator[tuple[int, dict[str
             yield i, "malformed JSON: nested too deeply"
 
 
-def read_jsonl(path: Path, mapping: dict[str, str], con: duckdb.DuckDBPyConnection, progress: Progress | None = None) -> Iterator[pa.Table]:
+def read_jsonl(path: Path, mapping: dict[str, str], progress: Progress | None = None, exact: bool = False) -> Iterator[Chunk]:
     """Blocks of whole lines; pyarrow parses a block (in parallel) when it holds no blank
     line and its types fit, else Python parses it line by line and names each problem."""
     import pyarrow as pa
@@ -268,8 +272,10 @@ def read_jsonl(path: Path, mapping: dict[str, str], con: duckdb.DuckDBPyConnecti
     opts = pj.ReadOptions(block_size=1 << 22)
     for first, block in _jsonl_blocks(path):
         lines = block.count(b"\n") + (not block.endswith(b"\n"))
-        chunk = None
+        chunk: Chunk | None = None
         try:
+            if exact:
+                raise UnicodeDecodeError("utf-8", b"", 0, 1, "exact path asked for")
             block.decode("utf-8")  # pyarrow's JSON parser does not check the encoding
             table = pj.read_json(io.BytesIO(block), read_options=pj.ReadOptions(block_size=max(opts.block_size, len(block) // 8 + 1)))
         except (pa.ArrowInvalid, UnicodeDecodeError):
@@ -279,10 +285,10 @@ def read_jsonl(path: Path, mapping: dict[str, str], con: duckdb.DuckDBPyConnecti
             sql = _fast_select(table.schema, mapping, split_lists=False)
             if sql is not None:
                 numbers = pa.array(range(first, first + lines), pa.int64())
-                chunk = _run_fast(con, table.append_column("_row", numbers), sql)
+                chunk = FastChunk(table.append_column("_row", numbers), sql)
         if chunk is None:
             chunk = rows_to_chunk(_jsonl_exact(first, block.splitlines()), mapping)
-        if chunk.num_rows:
+        if isinstance(chunk, FastChunk) or chunk.num_rows:
             yield chunk
         if progress:
             progress(len(block))
@@ -290,19 +296,19 @@ def read_jsonl(path: Path, mapping: dict[str, str], con: duckdb.DuckDBPyConnecti
 
 # -- CSV ------------------------------------------------------------------------------------
 def _csv_exact(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """Row-by-row CSV with exact problems; row 1 is the first row after the header."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    lines = raw.splitlines(keepends=True)
-    bad_utf8 = set()
-    decoded = []
-    for i, line in enumerate(lines, start=1):
-        try:
-            decoded.append(line.decode("utf-8"))
-        except UnicodeDecodeError:
-            bad_utf8.add(i)
-            decoded.append(line.decode("utf-8", errors="replace"))
-    reader = csv.reader(decoded)
+    """Row-by-row CSV with exact problems, streaming; row 1 is the first row after the header."""
+    bad_utf8: set[int] = set()
+
+    def lines() -> Iterator[str]:
+        with open(path, "rb") as f:
+            for i, raw in enumerate(f, start=1):
+                try:
+                    yield raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    bad_utf8.add(i)
+                    yield raw.decode("utf-8", errors="replace")
+
+    reader = csv.reader(lines())
     try:
         header = next(reader)
     except StopIteration:
@@ -324,21 +330,37 @@ def _csv_exact(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
         start_line = end_line + 1
 
 
-def read_csv(path: Path, mapping: dict[str, str], con: duckdb.DuckDBPyConnection, progress: Progress | None = None) -> Iterator[pa.Table]:
+def _batched(items: Iterable[tuple[int, dict[str, Any] | str]], mapping: dict[str, str], split_lists: bool, size: int = 100_000) -> Iterator[pa.Table]:
+    batch: list[tuple[int, dict[str, Any] | str]] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield rows_to_chunk(batch, mapping, split_lists)
+            batch = []
+    if batch:
+        yield rows_to_chunk(batch, mapping, split_lists)
+
+
+def read_csv(path: Path, mapping: dict[str, str], progress: Progress | None = None, exact: bool = False) -> Iterator[Chunk]:
+    """pyarrow's streaming CSV reader; at the first row it cannot take (wrong field count,
+    bad UTF-8, a JSON list cell) it raises RestartExact and the file is staged again on the
+    exact path, which names every bad row."""
     import pyarrow as pa
     import pyarrow.csv as pc
 
+    if exact:
+        yield from _batched(_csv_exact(path), mapping, split_lists=True)
+        return
     try:
         with open(path, encoding="utf-8", newline="") as f:
             header = next(csv.reader(f), None)
     except UnicodeDecodeError:
-        header = None
-    if header is not None and len(set(header)) != len(header):
+        raise RestartExact from None
+    if header is None:
+        raise RestartExact
+    if len(set(header)) != len(header):
         raise BadInput(f"{path}: the header names a column twice")
-    chunks: list[pa.Table] = []
     try:
-        if header is None:
-            raise pa.ArrowInvalid("header not readable")
         reader = pc.open_csv(
             path,
             read_options=pc.ReadOptions(block_size=BLOCK_BYTES),
@@ -350,27 +372,17 @@ def read_csv(path: Path, mapping: dict[str, str], con: duckdb.DuckDBPyConnection
         for batch in reader:
             block = pa.Table.from_batches([batch])
             if any(str(v).lstrip().startswith("[") for c in LIST_COLUMNS for v in _column_for(block, c, mapping)):
-                raise pa.ArrowInvalid("JSON lists in cells: exact path")
-            numbers = pa.array(range(n + 1, n + 1 + block.num_rows), pa.int64())
-            n += block.num_rows
+                raise RestartExact
             sql = _fast_select(block.schema, mapping, split_lists=True)
             if sql is None:
-                raise pa.ArrowInvalid("types: exact path")
-            chunks.append(_run_fast(con, block.append_column("_row", numbers), sql))
+                raise RestartExact
+            numbers = pa.array(range(n + 1, n + 1 + block.num_rows), pa.int64())
+            n += block.num_rows
+            yield FastChunk(block.append_column("_row", numbers), sql)
             if progress:
                 progress(batch.nbytes)
     except (pa.ArrowInvalid, UnicodeDecodeError):
-        # A bad row somewhere: redo the whole file on the exact path, which names each one.
-        chunks = []
-        batch_rows: list[tuple[int, dict[str, Any] | str]] = []
-        for item in _csv_exact(path):
-            batch_rows.append(item)
-            if len(batch_rows) >= 100_000:
-                chunks.append(rows_to_chunk(batch_rows, mapping, split_lists=True))
-                batch_rows = []
-        if batch_rows:
-            chunks.append(rows_to_chunk(batch_rows, mapping, split_lists=True))
-    yield from chunks
+        raise RestartExact from None
 
 
 def _column_for(block: pa.Table, field: str, mapping: dict[str, str]) -> list[Any]:
@@ -381,14 +393,14 @@ def _column_for(block: pa.Table, field: str, mapping: dict[str, str]) -> list[An
 
 
 # -- Parquet --------------------------------------------------------------------------------
-def read_parquet(path: Path, mapping: dict[str, str], con: duckdb.DuckDBPyConnection, progress: Progress | None = None) -> Iterator[pa.Table]:
+def read_parquet(path: Path, mapping: dict[str, str], progress: Progress | None = None, exact: bool = False) -> Iterator[Chunk]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         pf = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise BadInput(f"{path}: not a readable Parquet file ({exc})") from None
+        raise BadInput(f"{path}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
     n = 0
     for batch in pf.iter_batches(batch_size=100_000):
         block = pa.Table.from_batches([batch])
@@ -396,13 +408,13 @@ def read_parquet(path: Path, mapping: dict[str, str], con: duckdb.DuckDBPyConnec
         n += block.num_rows
         sql = _fast_select(block.schema, mapping, split_lists=False)
         if sql is not None:
-            yield _run_fast(con, block.append_column("_row", pa.array(numbers, pa.int64())), sql)
+            yield FastChunk(block.append_column("_row", pa.array(numbers, pa.int64())), sql)
         else:
             yield rows_to_chunk(zip(numbers, block.to_pylist(), strict=True), mapping)
         if progress:
             progress(batch.nbytes)
 
 
-def read_file(path: Path, fmt: str, mapping: dict[str, str], con: duckdb.DuckDBPyConnection, progress: Progress | None = None) -> Iterator[pa.Table]:
+def read_file(path: Path, fmt: str, mapping: dict[str, str], progress: Progress | None = None, exact: bool = False) -> Iterator[Chunk]:
     readers = {"jsonl": read_jsonl, "csv": read_csv, "parquet": read_parquet}
-    return readers[fmt](path, mapping, con, progress)
+    return readers[fmt](path, mapping, progress, exact)
