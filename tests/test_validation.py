@@ -1,0 +1,195 @@
+"""Every default check: a clean store passes; a store broken in exactly one way fails that
+expectation, through real GX, naming the offending ids."""
+
+from __future__ import annotations
+
+import pytest
+
+from goldset import db
+from goldset.workspace import Workspace
+from tests.helpers_validation import clean, failing, outcome, run, set_sql
+
+
+def test_clean_store_passes_every_check(bare_ws: Workspace) -> None:
+    report = run(clean(bare_ws.dataset()))
+    assert report.success
+    assert failing(report) == {}
+    assert report.rows == 5
+    assert report.suite_source == "default"
+    checks = {r.check for r in report.results}
+    assert {"id-unique", "tier-known", "scenario-known", "label-conflict", "pii-input", "review-fresh",
+            "created-before-updated", "negative-has-expected", "columns-present", "column-types"} <= checks
+    # every expectation really ran over the rows (not vacuously on an empty frame)
+    assert outcome(report, "id-unique").element_count == 5
+    assert outcome(report, "scenario-known").element_count == 6  # 5 scenario tags + 1 edge-case tag
+    assert outcome(report, "review-fresh").element_count == 5
+
+
+def test_empty_store_passes(bare_ws: Workspace) -> None:
+    report = run(bare_ws.dataset())
+    assert report.success and report.rows == 0
+
+
+@pytest.mark.parametrize(
+    ("example_id", "assignments", "check"),
+    [
+        ("c1", {"id": "'r1'"}, "id-unique"),
+        ("c1", {"tier": "'gold'"}, "tier-known"),
+        ("c1", {"status": "'pending'"}, "status-known"),
+        ("c1", {"polarity": "'neutral'"}, "polarity-known"),
+        ("c1", {"scenarios": "['cancel_order', 'time_travel']"}, "scenario-known"),
+        ("c1", {"edge_cases": "['sarcasm']"}, "edge-case-known"),
+        ("r1", {"reviewed_at": "now() + INTERVAL 2 DAY"}, "reviewed-not-future"),
+        ("c1", {"created_at": "TIMESTAMPTZ '2021-06-01 00:00:00+00'", "updated_at": "TIMESTAMPTZ '2020-01-01 00:00:00+00'"},
+         "created-before-updated"),
+        ("r3", {"expected": "NULL"}, "negative-has-expected"),
+    ],
+)
+def test_one_broken_row_fails_exactly_its_check(
+    bare_ws: Workspace, example_id: str, assignments: dict[str, str], check: str
+) -> None:
+    ds = clean(bare_ws.dataset())
+    set_sql(ds, example_id, **assignments)
+    report = run(ds)
+    got = failing(report)
+    assert list(got) == [check], got
+    # id-unique: both rows now carry id r1; everything else: the one row changed
+    assert got[check] == (["r1", "r1"] if check == "id-unique" else [example_id])
+    assert outcome(report, check).unexpected_count == len(got[check])
+    assert not report.success and report.errors_failed == 1
+
+
+def test_null_id(bare_ws: Workspace) -> None:
+    ds = clean(bare_ws.dataset())
+    set_sql(ds, "c1", id="NULL")
+    report = run(ds)
+    assert list(failing(report)) == ["id-not-null"]
+    assert outcome(report, "id-not-null").unexpected_count == 1
+    assert outcome(report, "id-not-null").sample_ids[0].startswith("(row ")
+
+
+def test_future_created_and_updated(bare_ws: Workspace) -> None:
+    # created_at in the future cannot break alone (created_at <= updated_at); move both.
+    ds = clean(bare_ws.dataset())
+    set_sql(ds, "c1", created_at="now() + INTERVAL 1 DAY", updated_at="now() + INTERVAL 1 DAY")
+    got = failing(run(ds))
+    assert got == {"created-not-future": ["c1"], "updated-not-future": ["c1"]}
+
+
+def test_stale_review_is_a_warning_only(bare_ws: Workspace) -> None:
+    ds = clean(bare_ws.dataset())
+    set_sql(ds, "r2", reviewed_at="TIMESTAMPTZ '2020-01-01 00:00:00+00'")
+    report = run(ds)
+    assert failing(report) == {"review-fresh": ["r2"]}
+    r = outcome(report, "review-fresh")
+    assert r.severity == "warning" and r.offenders[0].value > 180
+    assert report.success and report.warnings_failed == 1 and report.errors_failed == 0
+
+
+def test_fresh_share_of_blocking_scenario(bare_ws: Workspace) -> None:
+    spec = bare_ws.spec_path.read_text().replace("freshness: {max_review_age_days: 180}",
+                                                 "freshness: {max_review_age_days: 180, min_fresh_share: 0.9}")
+    bare_ws.spec_path.write_text(spec)
+    ws = Workspace.open(bare_ws.root)
+    ds = clean(ws.dataset())
+    assert run(ds).success
+    set_sql(ds, "r2", reviewed_at="TIMESTAMPTZ '2020-01-01 00:00:00+00'")
+    report = run(ds)
+    assert failing(report, "error") == {"fresh-share": ["refund_request"]}
+    assert outcome(report, "fresh-share").offenders[0].value == pytest.approx(2 / 3)
+    assert not report.success
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("write to jane.doe@example.com about it", "email"),
+        ("call me on +1 (555) 123-4567 tomorrow", "phone"),
+        ("my card 4111 1111 1111 1111 was charged twice", "payment_card"),
+        ("send it to DE89 3704 0044 0532 0130 00", "iban"),
+        ("my ssn is 123-45-6789", "us_ssn"),
+    ],
+)
+def test_pii_in_input(bare_ws: Workspace, text: str, kind: str) -> None:
+    ds = clean(bare_ws.dataset(), [{"id": "p1", "input": text, "expected": "refund", "scenarios": ["refund_request"]}])
+    report = run(ds)
+    assert failing(report) == {"pii-input": ["p1"]}
+    r = outcome(report, "pii-input")
+    assert r.severity == "warning" and report.success
+    assert kind in (r.offenders[0].note or "")
+
+
+def test_pii_in_expected_as_error_and_custom_patterns(bare_ws: Workspace) -> None:
+    spec = bare_ws.spec_path.read_text() + "    pii:\n      severity: error\n      patterns: {employee_id: 'EMP-[0-9]{6}', us_ssn: null}\n"
+    bare_ws.spec_path.write_text(spec)
+    ds = clean(Workspace.open(bare_ws.root).dataset(), [
+        {"id": "p1", "input": "who is EMP-123456", "expected": "reply to bob@corp.example.org", "scenarios": ["greeting"]},
+        {"id": "p2", "input": "ssn 123-45-6789 (check turned off)", "expected": "ok", "scenarios": ["greeting"]},
+        {"id": "p3", "input": "order 12345 arrived on 2024-01-05", "expected": "ok 2", "scenarios": ["greeting"]},
+    ])
+    report = run(ds)
+    assert failing(report) == {"pii-input": ["p1"], "pii-expected": ["p1"]}
+    assert outcome(report, "pii-input").offenders[0].note == "employee_id"
+    assert outcome(report, "pii-expected").offenders[0].note == "email"
+    assert report.errors_failed == 2 and not report.success
+
+
+def test_repeated_input_is_a_warning(bare_ws: Workspace) -> None:
+    # Same input after normalization (case, spaces), same polarity, same expected.
+    ds = clean(bare_ws.dataset(), [{"id": "dup", "input": "Cancel  my ORDER", "expected": "cancel", "scenarios": ["cancel_order"]}])
+    report = run(ds)
+    assert {k: sorted(v) for k, v in failing(report).items()} == {"repeated-input": ["c1", "dup"]}
+    assert report.success
+
+
+def test_label_conflict_among_positives_is_an_error(bare_ws: Workspace) -> None:
+    ds = clean(bare_ws.dataset(), [
+        {"id": "x1", "input": "cancel my order", "expected": "refund", "scenarios": ["refund_request"]},
+        # a negative may share its input with a positive: not a conflict, not a repeat
+        {"id": "n1", "input": "hello there", "expected": "do not upsell", "polarity": "negative", "scenarios": ["greeting"]},
+    ])
+    report = run(ds)
+    got = {k: sorted(v) for k, v in failing(report).items()}
+    assert got == {"label-conflict": ["c1", "x1"], "repeated-input": ["c1", "x1"]}
+    assert list(failing(report, "error")) == ["label-conflict"]
+    value = outcome(report, "label-conflict").offenders[0].value
+    assert value == "cancel my order -> cancel | refund"
+    assert not report.success
+
+
+def test_store_with_a_missing_column_and_a_wrong_type(bare_ws: Workspace) -> None:
+    """A part written by another tool: no `metadata` column, `source` as an integer."""
+    ds = clean(bare_ws.dataset())
+    with ds.store.transaction() as tx:
+        (old,) = ds.store.files(tx.base)
+        tmp, final = tx.new_part()
+        con = db.connect()
+        rows = con.execute(
+            f"COPY (SELECT * EXCLUDE (metadata) REPLACE (CAST(42 AS INTEGER) AS source) FROM read_parquet({db.sql_str(old)})) "
+            f"TO {db.sql_str(str(tmp))} (FORMAT parquet)"
+        ).fetchone()[0]  # type: ignore[index]
+        tx.add_written(tmp, final, rows)
+        tx.drop(old.rsplit("/", 1)[-1])
+        tx.commit()
+    report = run(ds)
+    assert failing(report) == {"columns-present": ["metadata"], "column-types": ["source"]}
+    assert outcome(report, "column-types").offenders[0].value == ["INTEGER", "VARCHAR"]
+
+
+def test_narrow_frames_give_the_same_results(bare_ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large stores run each expectation on a frame of just its columns: same verdicts."""
+    from goldset.validation import run as run_module
+
+    ds = clean(bare_ws.dataset(), [
+        {"id": "x1", "input": "cancel my order", "expected": "refund", "scenarios": ["refund_request"]},
+        {"id": "p1", "input": "mail jane@example.com", "expected": "ok", "scenarios": ["greeting"]},
+    ])
+    set_sql(ds, "r3", expected="NULL")
+    set_sql(ds, "g1", updated_at="TIMESTAMPTZ '2020-01-01 00:00:00+00'")
+    whole = run(ds)
+    monkeypatch.setattr(run_module, "NARROW_ROWS", 0)
+    narrow = run(ds)
+    assert failing(narrow) == failing(whole)
+    assert set(failing(whole)) == {"label-conflict", "repeated-input", "pii-input", "negative-has-expected",
+                                   "created-before-updated"}
+    assert [r.unexpected_count for r in narrow.results] == [r.unexpected_count for r in whole.results]
