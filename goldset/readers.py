@@ -263,35 +263,51 @@ def _jsonl_exact(first: int, lines: list[bytes]) -> Iterator[tuple[int, dict[str
             yield i, "malformed JSON: nested too deeply"
 
 
-def read_jsonl(path: Path, mapping: dict[str, str], progress: Progress | None = None, exact: bool = False) -> Iterator[Chunk]:
-    """Blocks of whole lines; pyarrow parses a block (in parallel) when it holds no blank
-    line and its types fit, else Python parses it line by line and names each problem."""
+def _jsonl_chunk(first: int, block: bytes, mapping: dict[str, str]) -> Chunk:
+    """One block of whole lines: pyarrow parses it (in parallel) when it is valid UTF-8, holds
+    no blank line and its types fit; otherwise Python parses it line by line."""
     import pyarrow as pa
     import pyarrow.json as pj
 
-    opts = pj.ReadOptions(block_size=1 << 22)
-    for first, block in _jsonl_blocks(path):
-        lines = block.count(b"\n") + (not block.endswith(b"\n"))
-        chunk: Chunk | None = None
-        try:
-            if exact:
-                raise UnicodeDecodeError("utf-8", b"", 0, 1, "exact path asked for")
-            block.decode("utf-8")  # pyarrow's JSON parser does not check the encoding
-            table = pj.read_json(io.BytesIO(block), read_options=pj.ReadOptions(block_size=max(opts.block_size, len(block) // 8 + 1)))
-        except (pa.ArrowInvalid, UnicodeDecodeError):
-            table = None
-        # Row i is line first+i only when no line is blank: otherwise the exact path.
-        if table is not None and table.num_rows == lines:
-            sql = _fast_select(table.schema, mapping, split_lists=False)
-            if sql is not None:
-                numbers = pa.array(range(first, first + lines), pa.int64())
-                chunk = FastChunk(table.append_column("_row", numbers), sql)
-        if chunk is None:
-            chunk = rows_to_chunk(_jsonl_exact(first, block.splitlines()), mapping)
-        if isinstance(chunk, FastChunk) or chunk.num_rows:
-            yield chunk
-        if progress:
-            progress(len(block))
+    lines = block.count(b"\n") + (not block.endswith(b"\n"))
+    try:
+        block.decode("utf-8")  # pyarrow's JSON parser does not check the encoding
+        table = pj.read_json(io.BytesIO(block), read_options=pj.ReadOptions(block_size=max(1 << 22, len(block) // 8 + 1)))
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        table = None
+    # Row i is line first+i only when no line is blank: otherwise the exact path.
+    if table is not None and table.num_rows == lines:
+        sql = _fast_select(table.schema, mapping, split_lists=False)
+        if sql is not None:
+            return FastChunk(table.append_column("_row", pa.array(range(first, first + lines), pa.int64())), sql)
+    return rows_to_chunk(_jsonl_exact(first, block.splitlines()), mapping)
+
+
+def read_jsonl(path: Path, mapping: dict[str, str], progress: Progress | None = None, exact: bool = False) -> Iterator[Chunk]:
+    """Chunks of a JSONL file. The next block is parsed in a worker thread while the caller
+    stages the current one (pyarrow and DuckDB both release the GIL); at most two blocks are
+    in memory. ``exact`` is accepted for symmetry: JSONL picks its path per block."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending: Future[Chunk] | None = None
+        pending_size = 0
+        for first, block in _jsonl_blocks(path):
+            nxt = pool.submit(_jsonl_chunk, first, block, mapping)
+            if pending is not None:
+                yield from _nonempty(pending.result())
+                if progress:
+                    progress(pending_size)
+            pending, pending_size = nxt, len(block)
+        if pending is not None:
+            yield from _nonempty(pending.result())
+            if progress:
+                progress(pending_size)
+
+
+def _nonempty(chunk: Chunk) -> Iterator[Chunk]:
+    if isinstance(chunk, FastChunk) or chunk.num_rows:
+        yield chunk
 
 
 # -- CSV ------------------------------------------------------------------------------------

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SPEC, write_jsonl
-from helpers_curation import as_user, audit_lines, make_ws
 
 from goldset import audit
 from goldset.errors import BadInput, PermissionDenied
+
+from conftest import SPEC, write_jsonl
+from helpers_curation import as_user, audit_lines, make_ws
 
 ROLES = SPEC + "    roles: {res@example.com: research, pm@example.com: pm, eng@example.com: eng}\n"
 

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import helpers_coverage as H
 import pytest
 
 from goldset.coverage import CoverageGateFailed, CoverageReport, check_gate, compute_coverage
@@ -17,6 +16,8 @@ from goldset.dataset import Dataset
 from goldset.errors import UsageError
 from goldset.traffic import parse_traffic
 from goldset.workspace import Workspace
+
+import helpers_coverage as H
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import helpers_coverage as H
 import pytest
 
 from goldset.coverage import compute_coverage
 from goldset.coverage_render import html
 from goldset.traffic import parse_traffic
+
+import helpers_coverage as H
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")

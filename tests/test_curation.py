@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SPEC
-from helpers_curation import as_user, make_ws, rows, seed, store_bytes
 
 from goldset.errors import BadInput, PermissionDenied, UnknownId, UsageError
 from goldset.review import edit, review
+
+from conftest import SPEC
+from helpers_curation import as_user, make_ws, rows, seed, store_bytes
 
 
 @pytest.fixture

@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SPEC
-from helpers_curation import audit_lines, make_ws, seed, store_bytes
 
 from goldset import predicate
 from goldset.errors import BadInput
+
+from conftest import SPEC
+from helpers_curation import audit_lines, make_ws, seed, store_bytes
 
 
 @pytest.fixture

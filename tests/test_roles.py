@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import write_jsonl
-from helpers_curation import NOBODY, USERS, as_user, audit_lines, make_ws, store_bytes
 
 from goldset.errors import PermissionDenied
 from goldset.workspace import Workspace
+
+from conftest import write_jsonl
+from helpers_curation import NOBODY, USERS, as_user, audit_lines, make_ws, store_bytes
 
 TAGS = [*USERS, "nobody"]
 SPEC = """\

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SPEC, clinc_records, clinc_spec, needs_clinc, write_jsonl
-from helpers_curation import audit_lines, make_ws, rows, seed, store_bytes
 
 from goldset.errors import BadInput, UnknownId, UsageError
 from goldset.tagging import TagChange, tag
+
+from conftest import SPEC, clinc_records, clinc_spec, needs_clinc, write_jsonl
+from helpers_curation import audit_lines, make_ws, rows, seed, store_bytes
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers_curation import audit_lines, make_ws, rows, seed
 
 from goldset.errors import BadInput, UsageError
 from goldset.taxonomy import (
@@ -22,6 +21,8 @@ from goldset.taxonomy import (
     show_scenario,
 )
 from goldset.yamledit import SpecDocument
+
+from helpers_curation import audit_lines, make_ws, rows, seed
 
 COMMENTED = """\
 # Team golden set. Owner: the assistant team.
