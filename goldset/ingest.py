@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
+    from goldset.canonical import Chunk
     from goldset.dataset import Dataset, OnDuplicate, WriteResult
-    from goldset.readers import Chunk
 
 #: Problems listed in an error message; the rejects file holds all of them.
 MAX_LISTED = 20
@@ -170,7 +170,7 @@ class Stager:
 
     def add_chunk(self, chunk: Chunk) -> None:
         """Stage a raw chunk, or a parsed block with the SQL that maps it (FastChunk)."""
-        from goldset.readers import FastChunk
+        from goldset.canonical import FastChunk
 
         if isinstance(chunk, FastChunk):
             self.con.register("_block", chunk.block)
@@ -326,7 +326,7 @@ def stage_and_merge(
 
 def records_to_chunk(records: Iterable[Mapping[str, Any]]) -> pa.Table:
     """Python mappings -> one raw chunk (types checked per row, like a JSONL file)."""
-    from goldset.readers import rows_to_chunk
+    from goldset.canonical import rows_to_chunk
 
     return rows_to_chunk(((i, dict(r)) for i, r in enumerate(records, start=1)), {})
 

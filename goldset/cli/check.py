@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from goldset.cli.context import GoldsetContext, color, command, format_option
-from goldset.cli.validate import REPORT_FORMATS, deliver, output_option
+from goldset.cli.context import GoldsetContext, color, command, deliver, format_option
+from goldset.cli.validate import REPORT_FORMATS, output_option
 
 if TYPE_CHECKING:
     from goldset.validation.check import CheckReport

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -113,3 +114,22 @@ def color() -> bool:
     import sys
 
     return sys.stdout.isatty()
+
+
+def deliver(text: str, output: Path | None, summary: str) -> None:
+    """The report to stdout, or atomically to ``output`` with the summary on stderr."""
+    if output is None:
+        emit(text)
+        return
+    import os
+
+    from goldset.errors import BadInput
+
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        tmp = output.with_name(f".{output.name}.tmp-{os.getpid()}")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, output)
+    except OSError as exc:
+        raise BadInput(f"--output: cannot write {output}: {exc.strerror or exc}") from None
+    say(f"wrote {output}: {summary}")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from goldset.cli.context import GoldsetContext, color, command, emit, rev_option, say
+from goldset.cli.context import GoldsetContext, color, command, deliver, rev_option
 
 _FORMATS = ("table", "json", "markdown", "html")  # = coverage_render.COVERAGE_FORMATS (no import here)
 
@@ -56,25 +56,6 @@ def coverage_cmd(
     ds = g.dataset()
     report = compute_coverage(ds, fail_on=fail_on, traffic=read_traffic(traffic) if traffic else None)
     text = render(report, fmt, color=color() and output is None)
-    if output is None:
-        emit(text)
-    else:
-        _write(output, text)
-        say(f"wrote {output}: {gate_line(report)}")
+    deliver(text, output, gate_line(report))
     if gate:
         check_gate(report)
-
-
-def _write(path: Path, text: str) -> None:
-    """Write atomically: a reader (or DVC) never sees half a report."""
-    import os
-
-    from goldset.errors import BadInput
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise BadInput(f"--output: cannot write {path}: {exc.strerror or exc}") from None

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from goldset.cli.context import GoldsetContext, color, command, emit, format_option, rev_option, say
+from goldset.cli.context import (
+    GoldsetContext,
+    color,
+    command,
+    deliver,
+    format_option,
+    rev_option,
+    say,
+)
 
 if TYPE_CHECKING:
     from goldset.validation.report import ValidationReport
@@ -54,25 +62,6 @@ def validate_cmd(g: GoldsetContext, fmt: str, only: str | None, output: Path | N
 
         raise ValidationFailed(f"validation failed: {report.errors_failed} error-severity expectation(s) failed "
                                "(use --exit-zero to report without failing)", report.problems())
-
-
-def deliver(text: str, output: Path | None, summary: str) -> None:
-    """The report to stdout, or atomically to ``output`` with the summary on stderr."""
-    if output is None:
-        emit(text)
-        return
-    import os
-
-    from goldset.errors import BadInput
-
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = output.with_name(f".{output.name}.tmp-{os.getpid()}")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, output)
-    except OSError as exc:
-        raise BadInput(f"--output: cannot write {output}: {exc.strerror or exc}") from None
-    say(f"wrote {output}: {summary}")
 
 
 def _ids(r: Any) -> str:
