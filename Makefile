@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(GOLDSET) import demo/support-bot.jsonl --on-duplicate update
 	$(GOLDSET) stats
+	$(GOLDSET) validate
 	$(GOLDSET) coverage
 
 test: $(STAMP)

@@ -77,6 +77,17 @@ def init_workspace(path: Path, dataset: str = "golden", remote: str | None = Non
             vcs.dvc(root, "add", "-q", f"datasets/{name}")
             result.created.append(f"datasets/{name}.dvc")
     _write_new(root / "expectations" / ".gitkeep", "", result, root)
+    from goldset.validation.suite import generate_suite
+    from goldset.workspace import Workspace
+
+    ws = Workspace(root)
+    for name in spec.datasets:
+        suite = root / "expectations" / f"{name}.json"
+        if suite.exists():
+            result.kept.append(str(suite.relative_to(root)))
+        else:  # the default Great Expectations suite, ready to extend by hand
+            generate_suite(ws.dataset(name), suite)
+            result.created.append(str(suite.relative_to(root)))
     _write_new(root / "reports" / ".gitkeep", "", result, root)
     dvcignore = root / ".dvcignore"
     ignore_text = _template("dvcignore")

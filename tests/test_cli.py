@@ -37,7 +37,7 @@ def test_init_creates_workspace_with_real_git_and_dvc(tmp_path: Path, run_cli) -
     remote = tmp_path / "remote"
     res = run_cli("init", str(root), "--dataset", "support-bot", "--remote", str(remote))
     assert res.exit_code == 0, res.stderr
-    for rel in ("goldset.yaml", ".dvcignore", "dvc.yaml", "datasets/support-bot/_manifest.json", "datasets/support-bot.dvc", "expectations", ".dvc/config"):
+    for rel in ("goldset.yaml", ".dvcignore", "dvc.yaml", "datasets/support-bot/_manifest.json", "datasets/support-bot.dvc", "expectations/support-bot.json", ".dvc/config"):
         assert (root / rel).exists(), rel
     assert "# goldset.yaml" in (root / "goldset.yaml").read_text()  # the commented template
     assert Workspace.open(root).spec.default_dataset == "support-bot"
@@ -60,7 +60,8 @@ def test_init_is_idempotent_and_never_overwrites(tmp_path: Path, run_cli) -> Non
     res = run_cli("init", str(root), "--format", "json")
     assert res.exit_code == 0
     out = json.loads(res.stdout)
-    assert "goldset.yaml" in out["kept"] and not out["git_initialized"] and not out["committed"]
+    assert "goldset.yaml" in out["kept"] and "expectations/support-bot.json" in out["kept"]
+    assert not out["git_initialized"] and not out["committed"]
     assert (root / "goldset.yaml").read_text() == mine
     assert git(root, "rev-parse", "HEAD") == head
 
