@@ -136,6 +136,34 @@ class Dataset:
         roles.authorize(self, "import")
         return add_records(self, examples, on_duplicate=on_duplicate, op=op)
 
+    def update(self, ids: Sequence[str], *, note: str | None = None, **changes: Any) -> WriteResult:
+        """Change examples by id, with the checks, roles and audit line of the CLI.
+
+        Tags for many ids: ``add_scenarios``, ``remove_scenarios``, ``add_edge_cases``,
+        ``remove_edge_cases``, ``tier``, ``polarity`` (see :func:`goldset.tagging.tag`).
+        Content of one id: ``input``, ``expected``, ``source``, ``metadata``
+        (see :func:`goldset.review.edit`). Status changes are reviews: :func:`goldset.review.review`.
+        """
+        from pydantic import ValidationError
+
+        from goldset.errors import UsageError
+        from goldset.review import edit
+        from goldset.tagging import TagChange, tag
+
+        content = {k: changes.pop(k) for k in ("input", "expected", "source", "metadata") if k in changes}
+        if content:
+            if changes or len(ids) != 1:
+                raise UsageError("content fields (input, expected, source, metadata) change one example at a time, without tags")
+            return edit(self, ids[0], note=note, **content)
+        unknown = sorted(set(changes) - set(TagChange.model_fields))
+        if unknown:
+            raise UsageError(f"update: {unknown[0]}: not a field (tags: {', '.join(TagChange.model_fields)}; content: input, expected, source, metadata)")
+        try:
+            change = TagChange(**changes)
+        except ValidationError as exc:
+            raise UsageError(f"update: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None
+        return tag(self, change, ids=list(ids), note=note)
+
     def merge_staged(
         self,
         con: duckdb.DuckDBPyConnection,

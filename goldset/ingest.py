@@ -101,6 +101,7 @@ class Stager:
         # write here, and a file larger than memory stages in bounded memory.
         self.dir = Path(tempfile.mkdtemp(prefix="goldset-stage-"))
         self._files = 0
+        self._unknown: dict[str, list[str]] = {}
         self.reset()
 
     def reset(self) -> None:
@@ -109,14 +110,40 @@ class Stager:
             f.unlink()
         self._files = 0
         self.rows_in = 0
+        self._unknown = {}
         self._refresh_view()
 
     def close(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def check_taxonomy(self) -> None:
+        """Find scenario and edge-case ids the spec does not know, once for all rows.
+
+        Testing every row's lists against the taxonomy while staging costs more than the
+        hash; the set of ids used is small, so it is checked here, and only when some id is
+        unknown does the view name the rows that carry it."""
+        spec = self.ds.spec
+        self._unknown = {}
+        for col, known in (("scenarios", spec.scenarios), ("edge_cases", spec.edge_cases)):
+            used = self.con.execute(f"SELECT DISTINCT unnest({col}) FROM _staged").fetchall()
+            bad = sorted(u for (u,) in used if u not in known)
+            if bad:
+                self._unknown[col] = bad
+        self._refresh_view()
+
     def _refresh_view(self) -> None:
         if self._files:
             src = f"SELECT * FROM read_parquet({db.sql_str(str(self.dir / '*.parquet'))})"
+            if self._unknown:
+                spec, q = self.ds.spec, db.sql_str
+                known = {"scenarios": ("scenarios", list(spec.scenarios)), "edge_cases": ("edge cases", list(spec.edge_cases))}
+                checks = ", ".join(
+                    f"CASE WHEN list_has_any({col}, {db.sql_list(bad)}::VARCHAR[]) THEN '{col}: unknown ' || "
+                    f"array_to_string(list_filter({col}, lambda x: list_contains({db.sql_list(bad)}::VARCHAR[], x)), ', ') "
+                    f"|| ' ' || {q(_known(*known[col]))} END"
+                    for col, bad in self._unknown.items()
+                )
+                src = f"SELECT * REPLACE (nullif(concat_ws('; ', _problem, {checks}), '') AS _problem) FROM ({src})"
         else:
             cols = ", ".join(f"CAST(NULL AS {db_type(c)}) AS {c}" for c in COLUMNS)
             src = f"SELECT CAST(NULL AS BIGINT) AS _row, {cols}, CAST(NULL AS VARCHAR) AS _problem WHERE false"
@@ -125,7 +152,6 @@ class Stager:
     def _build_select(self) -> str:
         spec, d = self.ds.spec, self.defaults
         q = db.sql_str
-        known_s, known_e = list(spec.scenarios), list(spec.edge_cases)
         user = q(self.ds.workspace.user)
         checks = [
             "_error",
@@ -137,8 +163,6 @@ class Stager:
             f"CASE WHEN pol NOT IN {tuple(POLARITIES)} THEN 'polarity: ' || to_json(pol) || ' is not positive or negative' END",
             f"CASE WHEN st NOT IN {tuple(STATUSES)} THEN 'status: ' || to_json(st) || ' is not one of {', '.join(STATUSES)}' END",
             f"CASE WHEN ti NOT IN ({', '.join(q(t) for t in spec.tiers)}) THEN 'tier: ' || to_json(ti) || ' is not one of the tiers ({', '.join(spec.tiers)})' END",
-            f"CASE WHEN len(bad_s) > 0 THEN 'scenarios: unknown ' || array_to_string(bad_s, ', ') || ' ' || {q(_known('scenarios', known_s))} END",
-            f"CASE WHEN len(bad_e) > 0 THEN 'edge_cases: unknown ' || array_to_string(bad_e, ', ') || ' ' || {q(_known('edge cases', known_e))} END",
         ]
         tier = q(d.tier or spec.tier_default)
         return f"""
@@ -154,10 +178,6 @@ class Stager:
             CAST(CASE WHEN st = 'approved' THEN {user} END AS VARCHAR) AS reviewed_by,
             nullif(concat_ws('; ', {', '.join(checks)}), '') AS _problem
         FROM (
-            SELECT *,
-                list_filter(sc, lambda x: NOT list_contains({db.sql_list(known_s)}::VARCHAR[], x)) AS bad_s,
-                list_filter(ec, lambda x: NOT list_contains({db.sql_list(known_e)}::VARCHAR[], x)) AS bad_e
-            FROM (
                 SELECT *, {input_hash_sql('input')} AS h,
                     coalesce(nullif(lower(trim(polarity)), ''), {q(d.polarity or 'positive')}) AS pol,
                     coalesce(nullif(lower(trim(status)), ''), {q(d.status)}) AS st,
@@ -165,7 +185,6 @@ class Stager:
                     {_id_list('scenarios', d.scenarios)} AS sc,
                     {_id_list('edge_cases', d.edge_cases)} AS ec
                 FROM _raw
-            )
         )"""
 
     def add_chunk(self, chunk: Chunk) -> None:
@@ -310,6 +329,7 @@ def stage_and_merge(
     stager = Stager(ds, con, defaults)
     try:
         stager.row_label = feed(stager)
+        stager.check_taxonomy()
         n_rejected = stager.count_problems()
         if rejects and n_rejected:
             stager.write_rejects(rejects)

@@ -172,3 +172,24 @@ def test_update_rewrites_only_the_parts_holding_the_ids(bare_ws: Workspace) -> N
     # updating to the same value changes nothing and writes nothing
     again = ds.rewrite(con, "id IN ('p2-1', 'p2-7')", {"expected": "'new'"}, op="update")
     assert again.updated == 0 and again.parts_written == 0
+
+
+def test_library_update_tags_many_and_edits_one(bare_ws: Workspace) -> None:
+    from goldset.errors import BadInput, UsageError
+
+    ds = bare_ws.dataset()
+    ds.add([{"id": f"u{i}", "input": f"question {i}"} for i in range(3)])
+    res = ds.update(["u0", "u1"], add_scenarios=["refund_request"], tier="blocking")
+    assert res.updated == 2
+    res = ds.update(["u2"], expected="refund_flow", input="Question two, reworded")
+    assert res.updated == 1
+    rows = {r["id"]: r for r in ds.query("SELECT * FROM examples").to_pylist()}
+    assert rows["u0"]["scenarios"] == ["refund_request"] and rows["u1"]["tier"] == "blocking"
+    assert rows["u2"]["expected"] == "refund_flow" and rows["u2"]["input"] == "Question two, reworded"
+    assert rows["u2"]["input_hash"] != rows["u0"]["input_hash"]
+    with pytest.raises(UsageError, match="one example at a time"):
+        ds.update(["u0", "u1"], expected="x")
+    with pytest.raises(UsageError, match="update: colour"):
+        ds.update(["u0"], colour="red")
+    with pytest.raises(BadInput, match="unknown scenario"):
+        ds.update(["u0"], add_scenarios=["nope"])
