@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -64,26 +65,36 @@ def bare_ws(tmp_path: Path) -> Workspace:
     return ws
 
 
+IDENTITY = {"GOLDSET_USER": "tester@example.com", "GIT_AUTHOR_NAME": "tester", "GIT_AUTHOR_EMAIL": "tester@example.com",
+            "GIT_COMMITTER_NAME": "tester", "GIT_COMMITTER_EMAIL": "tester@example.com"}
+
+
+@contextlib.contextmanager
+def identity_env() -> Iterator[None]:
+    """The test identity while a session- or module-scoped fixture builds (monkeypatch is
+    per test)."""
+    saved = {k: os.environ.get(k) for k in IDENTITY}
+    os.environ.update(IDENTITY)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 @pytest.fixture(scope="session")
 def _git_ws_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One real `goldset init` (git + DVC), copied per test: init costs ~2 s."""
     from goldset.init import init_workspace
 
     root = tmp_path_factory.mktemp("template") / "ws"
-    env = {"GOLDSET_USER": "tester@example.com", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@e.com"}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with identity_env():
         root.mkdir(parents=True)
         write_spec(root)
         init_workspace(root, "support-bot")
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return root
 
 

@@ -4,7 +4,6 @@ and CLINC150 with the 1,000 oos_test negatives retired."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -22,32 +21,15 @@ from goldset.workspace import Workspace
 from tests import helpers_versions as H
 from tests.conftest import clinc_records, clinc_spec, needs_clinc, write_jsonl
 
+from conftest import identity_env
+
 RunCli = Callable[..., Any]
-_ENV = {"GOLDSET_USER": "tester@example.com", "GIT_AUTHOR_NAME": "tester", "GIT_AUTHOR_EMAIL": "tester@example.com",
-        "GIT_COMMITTER_NAME": "tester", "GIT_COMMITTER_EMAIL": "tester@example.com"}
-
-
-class _Env:
-    """Set the test identity while a module-scoped fixture builds (monkeypatch is per test)."""
-
-    def __enter__(self) -> None:
-        self.saved = {k: os.environ.get(k) for k in _ENV}
-        os.environ.update(_ENV)
-
-    def __exit__(self, *exc: object) -> None:
-        for k, v in self.saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 @pytest.fixture(scope="module")
 def _story(_git_ws_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """v1 import; v2 tag c1+c2 with cancel_order and approve c1 (review); v3 remove n1."""
     root = tmp_path_factory.mktemp("story") / "ws"
     shutil.copytree(_git_ws_template, root, symlinks=True)
-    with _Env():
+    with identity_env():
         ws = Workspace.open(root)
         ds = ws.dataset()
         ds.add(H.V1_ROWS)

@@ -20,20 +20,17 @@ from goldset.versions import version_log
 from goldset.workspace import Workspace
 from tests import helpers_versions as H
 
+from conftest import identity_env
+
 RunCli = Callable[..., Any]
 
 
 @pytest.fixture(scope="module")
 def _two_versions_template(_git_ws_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """v1: the seven rows of V1_ROWS; v2: c1, c2 tagged cancel_order and x1 added. Built once."""
-    import os
-
     root = tmp_path_factory.mktemp("versions") / "ws"
     shutil.copytree(_git_ws_template, root, symlinks=True)
-    saved = {k: os.environ.get(k) for k in ("GOLDSET_USER", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL")}
-    os.environ.update({"GOLDSET_USER": "tester@example.com", "GIT_AUTHOR_NAME": "tester", "GIT_AUTHOR_EMAIL": "tester@example.com",
-                       "GIT_COMMITTER_NAME": "tester", "GIT_COMMITTER_EMAIL": "tester@example.com"})
-    try:
+    with identity_env():
         ws = Workspace.open(root)
         ds = ws.dataset()
         ds.add(H.V1_ROWS)
@@ -41,12 +38,6 @@ def _two_versions_template(_git_ws_template: Path, tmp_path_factory: pytest.Temp
         tag(ds, TagChange(add_scenarios=["cancel_order"]), ids=["c1", "c2"])
         ds.add([{"id": "x1", "input": "Where is my parcel?"}])
         snapshot(ws, None, "tag cancels, add x1", tag="v2")
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return root
 
 
