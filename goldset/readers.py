@@ -25,6 +25,7 @@ FORMATS = ("jsonl", "csv", "parquet")
 _EXT = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 #: Bytes of source text per block.
 BLOCK_BYTES = 16 << 20
+BOM = b"\xef\xbb\xbf"
 Progress = Callable[[int], None]
 
 
@@ -47,6 +48,8 @@ def _jsonl_blocks(path: Path) -> Iterator[tuple[int, bytes]]:
     """(first line number, block of whole lines) pairs of about BLOCK_BYTES each."""
     with open(path, "rb") as f:
         first, carry = 1, b""
+        if f.read(3) != BOM:  # editors on Windows start UTF-8 files with a byte-order mark
+            f.seek(0)
         while True:
             data = f.read(BLOCK_BYTES)
             if not data:
@@ -136,7 +139,7 @@ def _csv_exact(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
         with open(path, "rb") as f:
             for i, raw in enumerate(f, start=1):
                 try:
-                    yield raw.decode("utf-8")
+                    yield raw.decode("utf-8-sig" if i == 1 else "utf-8")
                 except UnicodeDecodeError:
                     bad_utf8.add(i)
                     yield raw.decode("utf-8", errors="replace")
@@ -185,7 +188,7 @@ def read_csv(path: Path, mapping: dict[str, str], progress: Progress | None = No
         yield from _batched(_csv_exact(path), mapping, split_lists=True)
         return
     try:
-        with open(path, encoding="utf-8", newline="") as f:
+        with open(path, encoding="utf-8-sig", newline="") as f:
             header = next(csv.reader(f), None)
     except UnicodeDecodeError:
         raise RestartExact from None

@@ -235,3 +235,18 @@ def test_large_file_streams_in_blocks(bare_ws: Workspace, tmp_path: Path, monkey
     recs[2500] = {"id": "r2500", "input": "fixed"}
     res = import_file(bare_ws.dataset(), write_jsonl(tmp_path / "big2.jsonl", recs))
     assert res.added == 3000
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("bom.jsonl", b'\xef\xbb\xbf{"input": "hello", "scenarios": "greeting"}\n{"input": "bye"}\n'),
+        ("bom.csv", b"\xef\xbb\xbfinput,scenarios\nhello,greeting\nbye,\n"),
+        ("bomjson.csv", b'\xef\xbb\xbfinput,scenarios\nhello,"[""greeting""]"\nbye,\n'),  # exact path
+    ],
+)
+def test_utf8_byte_order_mark_is_not_part_of_the_data(bare_ws: Workspace, tmp_path: Path, name: str, content: bytes) -> None:
+    res = import_file(bare_ws.dataset(), _jsonl_text(tmp_path / name, content))
+    assert res.added == 2
+    rows = {r["input"]: r for r in _rows(bare_ws)}
+    assert rows["hello"]["scenarios"] == ["greeting"] and rows["hello"]["metadata"] == "{}"
