@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -99,7 +100,8 @@ class Stager:
         self._select_sql = self._build_select()
         # Staged rows go to uncompressed Parquet files, not a DuckDB table: 2.5x faster to
         # write here, and a file larger than memory stages in bounded memory.
-        self.dir = Path(tempfile.mkdtemp(prefix="goldset-stage-"))
+        _remove_stale_stages()
+        self.dir = Path(tempfile.mkdtemp(prefix=_STAGE_PREFIX))
         self._files = 0
         self._unknown: dict[str, list[str]] = {}
         self.reset()
@@ -295,6 +297,21 @@ class Stager:
             TO {db.sql_str(path)} (FORMAT json)"""
         )
         return int(n)
+
+
+_STAGE_PREFIX = "goldset-stage-"
+#: A staging directory untouched this long belongs to an import that was killed.
+_STALE_SECONDS = 24 * 3600
+
+
+def _remove_stale_stages() -> None:
+    cutoff = time.time() - _STALE_SECONDS
+    for d in Path(tempfile.gettempdir()).glob(_STAGE_PREFIX + "*"):
+        try:
+            if d.stat().st_mtime < cutoff:
+                shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            pass  # another process removed it first
 
 
 def _id_list(col: str, extra: list[str]) -> str:

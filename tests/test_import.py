@@ -250,3 +250,20 @@ def test_utf8_byte_order_mark_is_not_part_of_the_data(bare_ws: Workspace, tmp_pa
     assert res.added == 2
     rows = {r["input"]: r for r in _rows(bare_ws)}
     assert rows["hello"]["scenarios"] == ["greeting"] and rows["hello"]["metadata"] == "{}"
+
+
+def test_staging_leftovers_of_killed_imports_are_removed_after_a_day(bare_ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    stale, fresh = tmp_path / "tmp" / "goldset-stage-old", tmp_path / "tmp" / "goldset-stage-running"
+    for d in (stale, fresh):
+        d.mkdir()
+        (d / "chunk-000000.parquet").write_bytes(b"x")
+    day_ago = os.stat(stale).st_mtime - 25 * 3600
+    os.utime(stale, (day_ago, day_ago))
+    bare_ws.dataset().add([{"input": "hello"}])
+    assert not stale.exists() and fresh.exists()
+    assert [p.name for p in (tmp_path / "tmp").iterdir()] == ["goldset-stage-running"]  # ours is gone too
