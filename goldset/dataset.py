@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from goldset import audit, db, roles
 from goldset.errors import DuplicateIds
-from goldset.schema import COLUMNS, CONTENT_COLUMNS
+from goldset.schema import COLUMNS, CONTENT_COLUMNS, DUCKDB_TYPES
 from goldset.spec import DatasetSpec
 from goldset.store import PART_ROWS, TMP_SUFFIX, Manifest, Store, Transaction
 
@@ -277,7 +277,7 @@ class Dataset:
                 sets.setdefault("updated_at", "now()")
                 sets.setdefault("updated_by", db.sql_str(user))
                 cols = ", ".join(
-                    f"CASE WHEN {hit} THEN CAST(({sets[c]}) AS {_type(c)}) ELSE {c} END AS {c}" if c in sets else c
+                    f"CASE WHEN {hit} THEN CAST(({sets[c]}) AS {DUCKDB_TYPES[c]}) ELSE {c} END AS {c}" if c in sets else c
                     for c in COLUMNS
                 )
                 sql = f"SELECT {cols} FROM {src}"
@@ -367,7 +367,7 @@ class Dataset:
             "updated_at": "now()",
             "updated_by": u,
         }
-        cols = ", ".join(f"CAST({fill[c]} AS {_type(c)}) AS {c}" if c in fill else c for c in COLUMNS)
+        cols = ", ".join(f"CAST({fill[c]} AS {DUCKDB_TYPES[c]}) AS {c}" if c in fill else c for c in COLUMNS)
         self._write_parts(con, tx, f"SELECT {cols} FROM {table}", n)
 
     def __repr__(self) -> str:
@@ -385,10 +385,3 @@ def _drop_relation(con: duckdb.DuckDBPyConnection, name: str) -> None:
     for kind in ("VIEW", "TABLE"):
         with contextlib.suppress(duckdb.CatalogException):
             con.execute(f"DROP {kind} IF EXISTS {name}")
-
-
-def _type(col: str) -> str:
-    from goldset.schema import DUCKDB_TYPES
-
-    return DUCKDB_TYPES[col]
-

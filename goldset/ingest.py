@@ -23,6 +23,7 @@ from goldset.errors import BadInput, DuplicateIds
 from goldset.schema import (
     COLUMNS,
     CONTENT_COLUMNS,
+    DUCKDB_TYPES,
     MAX_FIELD_BYTES,
     POLARITIES,
     STATUSES,
@@ -147,7 +148,7 @@ class Stager:
                 )
                 src = f"SELECT * REPLACE (nullif(concat_ws('; ', _problem, {checks}), '') AS _problem) FROM ({src})"
         else:
-            cols = ", ".join(f"CAST(NULL AS {db_type(c)}) AS {c}" for c in COLUMNS)
+            cols = ", ".join(f"CAST(NULL AS {DUCKDB_TYPES[c]}) AS {c}" for c in COLUMNS)
             src = f"SELECT CAST(NULL AS BIGINT) AS _row, {cols}, CAST(NULL AS VARCHAR) AS _problem WHERE false"
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW _staged AS {src}")
 
@@ -323,11 +324,6 @@ def _id_list(col: str, extra: list[str]) -> str:
     kept = f"list_filter({src}, lambda x: trim(x) <> '')"
     return f"CASE WHEN len({src}) <= 1 THEN {kept} ELSE list_sort(list_distinct({kept})) END"
 
-
-def db_type(col: str) -> str:
-    from goldset.schema import DUCKDB_TYPES
-
-    return DUCKDB_TYPES[col]
 
 
 def stage_and_merge(

@@ -19,9 +19,8 @@ from goldset.snapshot import snapshot
 from goldset.tagging import TagChange, tag
 from goldset.workspace import Workspace
 from tests import helpers_versions as H
-from tests.conftest import clinc_records, clinc_spec, needs_clinc, write_jsonl
 
-from conftest import identity_env
+from conftest import clinc_records, clinc_spec, identity_env, needs_clinc, write_jsonl
 
 RunCli = Callable[..., Any]
 @pytest.fixture(scope="module")

@@ -20,7 +20,8 @@ from goldset.tagging import TagChange, tag
 from goldset.versions import version_log
 from goldset.workspace import Workspace
 from tests import helpers_versions as H
-from tests.conftest import write_spec
+
+from conftest import write_spec
 
 
 def _two_snapshots(ws: Workspace) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

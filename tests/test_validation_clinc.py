@@ -12,7 +12,8 @@ import pytest
 from goldset import db
 from goldset.validation import validate
 from goldset.workspace import Workspace
-from tests.conftest import clinc_records, clinc_spec, needs_clinc, write_jsonl
+
+from conftest import clinc_records, clinc_spec, needs_clinc, write_jsonl
 
 pytestmark = [pytest.mark.clinc, needs_clinc]
 
