@@ -5,7 +5,7 @@ PY      := $(VENV)/bin/python
 GOLDSET := $(VENV)/bin/goldset
 STAMP   := $(VENV)/.goldset-installed
 
-.PHONY: demo test test-slow bench lint clean
+.PHONY: demo test test-slow bench lint docs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check goldset tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+# docs/cli.md from the commands' --help and goldset.errors; `docs/gen_cli.py --check` in the tests.
+docs: $(STAMP)
+	$(PY) docs/gen_cli.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

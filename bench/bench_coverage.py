@@ -26,8 +26,7 @@ REPEATS = 5  # best of 5: the machine is shared, the minimum is the least distur
 def workspace_10x(base_n: int = 1_000_000, copies: int = 10) -> Path:
     """A cached workspace of copies x base_n rows: each part of the base store rewritten with
     new ids (prefix per copy) by DuckDB, committed through the store's own transaction."""
-    from goldset import db
-    from goldset.store import Store
+    from goldset.store import Store, db
 
     n = base_n * copies
     root = OUT / f"ws-{n}-bench"

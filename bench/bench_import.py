@@ -19,7 +19,7 @@ import json, time, sys
 from bench.data import peak_rss_mb
 from pathlib import Path
 from goldset.workspace import Workspace
-from goldset.importer import import_file
+from goldset.ingest import import_file
 root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path({root!r})
 t = time.perf_counter()
 r = import_file(Workspace.open(root, user="bench@example.com").dataset(), Path({src!r}))
@@ -45,14 +45,16 @@ UPDATE = """
 import json, time, resource
 from pathlib import Path
 from goldset.workspace import Workspace
-from goldset import db
+from goldset.store import db
+from goldset.workspace import writing
 ds = Workspace.open(Path({root!r}), user="bench@example.com").dataset()
 ids = [f"r0-train-{{i}}" for i in range(1000)]
 con = db.connect()
 con.execute("CREATE TEMP TABLE _ids AS SELECT unnest(?::VARCHAR[]) AS id", [ids])
 size = sum(p.bytes for p in ds.manifest().parts)
 t = time.perf_counter()
-r = ds.rewrite(con, "id IN (SELECT id FROM _ids)", {{"expected": "expected || ' (fixed)'"}}, op="update")
+with writing(ds, op="update") as w:
+    r = w.rewrite(con, "id IN (SELECT id FROM _ids)", {{"expected": "expected || ' (fixed)'"}})
 print(json.dumps({{"s": time.perf_counter() - t, "rows": r.updated, "bytes": r.bytes_written, "store": size, "parts": r.parts_replaced, "of": len(ds.manifest().parts)}}))
 """
 

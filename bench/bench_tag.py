@@ -43,7 +43,7 @@ def _store_bytes(root: Path) -> tuple[int, int]:
 
 
 def _run(src: Path, tmp: Path, ids: list[str] | None, where: str | None, edge: str) -> dict[str, Any]:
-    from goldset.tagging import TagChange, tag
+    from goldset.curation import TagChange, tag
     from goldset.workspace import Workspace
 
     times, result = [], None

@@ -18,8 +18,7 @@ ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 
 def duckdb_query(files: list[str], spec: Any, now_iso: str) -> str:
     """Every default check as counts, in one DuckDB query over the parts."""
-    from goldset import db
-    from goldset.schema import POLARITIES, STATUSES
+    from goldset.store import POLARITIES, STATUSES, db
     from goldset.validation import pii
 
     now = f"TIMESTAMPTZ '{now_iso}'"
@@ -68,7 +67,7 @@ _GOLDSET = """
 import json, time
 from bench.data import peak_rss_mb
 t = time.perf_counter()
-from goldset.validation.run import import_gx
+from goldset.validation import import_gx
 import_gx()
 gx_import = time.perf_counter() - t
 from goldset.workspace import Workspace
@@ -86,7 +85,7 @@ import json, time
 from datetime import datetime, UTC
 from bench.data import peak_rss_mb
 from bench.bench_validate import duckdb_query
-from goldset import db
+from goldset.store import db
 from goldset.workspace import Workspace
 ds = Workspace.open({root!r}).dataset()
 t = time.perf_counter()

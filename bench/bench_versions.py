@@ -37,9 +37,9 @@ def _sh(root: Path, *args: str) -> None:
 
 def build(tmp: Path) -> Path:
     """A git + DVC workspace holding v1 (the cached store) and v2 (1% of rows changed)."""
-    from goldset import db
-    from goldset.snapshot import snapshot
-    from goldset.workspace import Workspace
+    from goldset.history import snapshot
+    from goldset.store import db
+    from goldset.workspace import Workspace, writing
 
     src = workspace(N)
     root = tmp / "ws"
@@ -55,7 +55,8 @@ def build(tmp: Path) -> Path:
     ds = ws.dataset("bench")
     con = db.connect()
     flip = "CASE WHEN status = 'approved' THEN 'retired' ELSE 'approved' END"
-    result = ds.rewrite(con, "hash(id) % 100 = 0", {"status": flip}, op="review")
+    with writing(ds, op="review") as w:
+        result = w.rewrite(con, "hash(id) % 100 = 0", {"status": flip})
     con.close()
     snapshot(ws, "bench", f"v2: {result.updated} rows changed", tag="v2")
     return root
@@ -65,7 +66,7 @@ _DIFF = """
 import json, time
 from bench.data import peak_rss_mb
 import duckdb, pyarrow, goldset.coverage, goldset.revision  # imports are not the work measured
-from goldset.diff import diff
+from goldset.history import diff
 from goldset.workspace import Workspace
 t = time.perf_counter()
 r = diff(Workspace.open({root!r}), "bench", "v1", "v2", coverage={coverage})
@@ -79,14 +80,14 @@ from bench.data import peak_rss_mb
 import duckdb, pyarrow, goldset.revision  # imports are not the work measured
 from goldset.workspace import Workspace
 t = time.perf_counter()
-table = Workspace.open({root!r}).at("v1").dataset("bench").query("SELECT * FROM examples")
+table = at(Workspace.open({root!r}), "v1").dataset("bench").query("SELECT * FROM examples")
 print(json.dumps({{"s": time.perf_counter() - t, "rss": peak_rss_mb(), "rows": table.num_rows}}))
 """
 
 _BASE_DIFF = """
 import json, time, duckdb, pyarrow
 from bench.data import peak_rss_mb
-from goldset.schema import COLUMNS
+from goldset.store import COLUMNS
 a, b = {a!r}, {b!r}
 t = time.perf_counter()
 con = duckdb.connect()
@@ -107,9 +108,10 @@ print(json.dumps({{"s": time.perf_counter() - t, "rss": peak_rss_mb(), "rows": t
 
 
 def _files(root: Path, rev: str) -> list[str]:
+    from goldset.history import open_revision
     from goldset.workspace import Workspace
 
-    return Workspace.open(root).at(rev).dataset("bench").files()
+    return open_revision(Workspace.open(root), rev).dataset("bench").files()
 
 
 def _row(case: str, out: dict[str, Any], goal: float | None, note: str = "") -> dict[str, Any]:

@@ -87,7 +87,7 @@ def jsonl_file(n: int) -> Path:
 
 def workspace(n: int, name: str = "bench") -> Path:
     """A cached workspace (no git/DVC) holding n rows in dataset 'bench'."""
-    from goldset.importer import import_file
+    from goldset.ingest import import_file
     from goldset.workspace import Workspace
 
     root = OUT / f"ws-{n}-{name}"

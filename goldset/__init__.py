@@ -1,42 +1,77 @@
 """goldset: golden dataset management for ML and LLM product teams.
 
-The library is the product; the ``goldset`` command adapts it::
+The library is the product; the ``goldset`` command and the web service adapt it. Verbs are
+free functions that take a :class:`Dataset` (or a :class:`Workspace`)::
 
-    from goldset import Workspace
-    ds = Workspace.open(".").dataset()
-    ds.add([{"input": "I want my money back", "scenarios": ["refund_request"]}])
+    import goldset
+    ds = goldset.Workspace.open(".").dataset()
+    goldset.add(ds, [{"input": "I want my money back", "scenarios": ["refund_request"]}])
+    goldset.tag(ds, goldset.TagChange(add_edge_cases=["typo"]), where="input ILIKE '%refnud%'")
+    report = goldset.compute_coverage(ds)
+
+Every name below is resolved on first use, so ``goldset --help`` does not pay for pydantic,
+DuckDB, pyarrow, Great Expectations or DVC.
 """
 
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from goldset.dataset import Dataset, WriteResult
+    from goldset.coverage import CoverageReport, check_gate, compute_coverage
+    from goldset.curation import (
+        ScenarioFields,
+        TagChange,
+        add_edge_case,
+        add_scenario,
+        edit,
+        edit_scenario,
+        remove,
+        remove_edge_case,
+        remove_scenario,
+        review,
+        tag,
+        update,
+    )
     from goldset.errors import (
         BadInput,
         CheckFailed,
+        CoverageGateFailed,
         DuplicateIds,
         GoldsetError,
         PermissionDenied,
+        ReadOnly,
         SpecError,
         StoreError,
         UnknownId,
         UsageError,
+        ValidationFailed,
+        VcsError,
         WorkspaceError,
     )
-    from goldset.workspace import Workspace
+    from goldset.history import diff, init_workspace, open_revision, snapshot, version_log
+    from goldset.ingest import ImportDefaults, add, import_file
+    from goldset.query import Filters, list_examples, run_query, show, stats
+    from goldset.validation import generate_suite, run_check, validate
+    from goldset.workspace import Dataset, Workspace, WriteResult, compact
 
-# Resolved on first use, so `goldset --help` does not pay for pydantic, DuckDB or pyarrow.
+#: public name -> the package that defines it.
 _LAZY = {
-    "Dataset": "goldset.dataset",
-    "WriteResult": "goldset.dataset",
-    "Workspace": "goldset.workspace",
-    **{
-        name: "goldset.errors"
-        for name in (
-            "BadInput", "CheckFailed", "DuplicateIds", "GoldsetError", "PermissionDenied",
-            "SpecError", "StoreError", "UnknownId", "UsageError", "WorkspaceError",
-        )
-    },
+    **dict.fromkeys(("Dataset", "Workspace", "WriteResult", "compact"), "goldset.workspace"),
+    **dict.fromkeys(("ImportDefaults", "add", "import_file"), "goldset.ingest"),
+    **dict.fromkeys(
+        ("ScenarioFields", "TagChange", "add_edge_case", "add_scenario", "edit", "edit_scenario",
+         "remove", "remove_edge_case", "remove_scenario", "review", "tag", "update"),
+        "goldset.curation",
+    ),
+    **dict.fromkeys(("Filters", "list_examples", "run_query", "show", "stats"), "goldset.query"),
+    **dict.fromkeys(("CoverageReport", "check_gate", "compute_coverage"), "goldset.coverage"),
+    **dict.fromkeys(("generate_suite", "run_check", "validate"), "goldset.validation"),
+    **dict.fromkeys(("diff", "init_workspace", "open_revision", "snapshot", "version_log"), "goldset.history"),
+    **dict.fromkeys(
+        ("BadInput", "CheckFailed", "CoverageGateFailed", "DuplicateIds", "GoldsetError",
+         "PermissionDenied", "ReadOnly", "SpecError", "StoreError", "UnknownId", "UsageError",
+         "ValidationFailed", "VcsError", "WorkspaceError"),
+        "goldset.errors",
+    ),
 }
 
 
@@ -49,21 +84,61 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
 __version__ = "0.1.0"
 
 __all__ = [
     "BadInput",
     "CheckFailed",
+    "CoverageGateFailed",
+    "CoverageReport",
     "Dataset",
     "DuplicateIds",
+    "Filters",
     "GoldsetError",
+    "ImportDefaults",
     "PermissionDenied",
+    "ReadOnly",
+    "ScenarioFields",
     "SpecError",
     "StoreError",
+    "TagChange",
     "UnknownId",
     "UsageError",
+    "ValidationFailed",
+    "VcsError",
     "Workspace",
     "WorkspaceError",
     "WriteResult",
     "__version__",
+    "add",
+    "add_edge_case",
+    "add_scenario",
+    "check_gate",
+    "compact",
+    "compute_coverage",
+    "diff",
+    "edit",
+    "edit_scenario",
+    "generate_suite",
+    "import_file",
+    "init_workspace",
+    "list_examples",
+    "open_revision",
+    "remove",
+    "remove_edge_case",
+    "remove_scenario",
+    "review",
+    "run_check",
+    "run_query",
+    "show",
+    "snapshot",
+    "stats",
+    "tag",
+    "update",
+    "validate",
+    "version_log",
 ]

@@ -1,31 +1,40 @@
 """Validation of a golden dataset with Great Expectations suites.
 
-``validate(ds)`` runs ``expectations/<dataset>.json`` (or the default suite generated from the
-spec) through GX and returns a :class:`ValidationReport`; ``generate_suite(ds)`` writes the
-default expectations into the suite file, keeping the user's own. great_expectations itself
-is imported only when a validation runs.
+Owns: the suite file ``expectations/<dataset>.json`` and the default expectations generated
+from the spec (``_suite``), the frames GX validates, computed in DuckDB (``_prepare``), the
+PII patterns (``_pii``), the GX run behind ``validate`` (``_validate``), the report (``_report``), and ``check``:
+validation plus the coverage gate in one verdict (``_check``). great_expectations itself is
+imported only when a validation runs.
 """
 
 from __future__ import annotations
 
-from goldset.validation.report import ExpectationOutcome, Offender, ValidationReport
-from goldset.validation.run import validate
-from goldset.validation.suite import (
+from goldset.validation import _pii as pii
+from goldset.validation._check import CheckReport, run_check
+from goldset.validation._report import ExpectationOutcome, Offender, ValidationReport
+from goldset.validation._suite import (
     GenerateResult,
     default_expectations,
     generate_suite,
     load_suite,
     suite_path,
+    write_default_suite,
 )
+from goldset.validation._validate import import_gx, validate
 
 __all__ = [
+    "CheckReport",
     "ExpectationOutcome",
     "GenerateResult",
     "Offender",
     "ValidationReport",
     "default_expectations",
     "generate_suite",
+    "import_gx",
     "load_suite",
+    "pii",
+    "run_check",
     "suite_path",
     "validate",
+    "write_default_suite",
 ]

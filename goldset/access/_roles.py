@@ -1,0 +1,65 @@
+"""Who may do what: the role matrix, as data and pure functions.
+
+Roles come from the dataset's ``roles:`` mapping in goldset.yaml (user -> pm / research /
+eng / admin). No ``roles`` at all means a team that has not set up roles: everyone may do
+everything. Once roles exist, a user not listed has no role and may only read.
+
+Nothing here writes or raises: the write path (:mod:`goldset.workspace`) asks :func:`denial`
+and turns a refusal into an audited :class:`~goldset.errors.PermissionDenied`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+ADMIN = "admin"
+
+#: action -> (roles that may do it besides admin, what it is, for messages).
+ACTIONS: dict[str, tuple[frozenset[str], str]] = {
+    # PM: the taxonomy and the launch bar
+    "taxonomy": (frozenset({"pm"}), "change the scenario taxonomy"),
+    "tag_scenarios": (frozenset({"pm"}), "tag examples with scenarios"),
+    "set_tier": (frozenset({"pm"}), "set tiers"),
+    "review": (frozenset({"pm"}), "approve, reject or retire examples"),
+    # Research: the examples themselves
+    "import": (frozenset({"research"}), "import or add examples"),
+    "remove": (frozenset({"research"}), "remove examples"),
+    "polarity": (frozenset({"research"}), "mark examples negative or positive"),
+    "edge_cases": (frozenset({"research"}), "tag examples with edge cases"),
+    # The edge-case catalogue is taxonomy (PM) as much as it is research's own vocabulary.
+    "edge_case_taxonomy": (frozenset({"pm", "research"}), "change the edge-case catalogue"),
+    "edit": (frozenset({"research"}), "edit examples"),
+    # Engineering: the machinery
+    "validate": (frozenset({"eng"}), "validate"),
+    "snapshot": (frozenset({"eng"}), "take snapshots"),
+    "compact": (frozenset({"eng"}), "compact the store"),
+    "configure": (frozenset({"eng"}), "configure the workspace"),
+}
+
+
+def roles_for(action: str) -> list[str]:
+    """Roles that may do ``action``, admin last."""
+    try:
+        allowed = ACTIONS[action][0]
+    except KeyError:
+        raise ValueError(f"unknown action {action!r}") from None
+    return [*sorted(allowed), ADMIN]
+
+
+def may(roles: Mapping[str, str], user: str, action: str) -> bool:
+    """Whether ``user`` may do ``action`` under the dataset's ``roles`` mapping."""
+    allowed = roles_for(action)
+    return not roles or roles.get(user) in allowed
+
+
+def denial(roles: Mapping[str, str], user: str, dataset: str, action: str) -> str | None:
+    """None when ``user`` may do ``action``; else the message that says who may."""
+    if may(roles, user, action):
+        return None
+    role = roles.get(user)
+    needed = " or ".join(roles_for(action))
+    who = f"{user} (role {role})" if role else f"{user} (no role in dataset {dataset!r})"
+    return (
+        f"{who} may not {ACTIONS[action][1]}: needs role {needed}; "
+        f"an admin can grant it under datasets.{dataset}.roles in goldset.yaml"
+    )

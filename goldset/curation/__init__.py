@@ -1,0 +1,46 @@
+"""Day-to-day curation: tag, edit, review, remove, and the scenario and edge-case taxonomy.
+
+Owns: bulk tagging by ids and/or ``--where`` (``_tag``), editing, updating and removing
+examples by id (``_edit``), reviewing (``_review``), and the taxonomy edits of ``goldset.yaml`` (``_taxonomy``). Every write
+goes through the write path of :mod:`goldset.workspace`.
+"""
+
+from __future__ import annotations
+
+from goldset.curation._edit import edit, remove, update
+from goldset.curation._review import review
+from goldset.curation._tag import TagChange, TagResult, tag
+from goldset.curation._taxonomy import (
+    ScenarioFields,
+    ScenarioReport,
+    TaxonomyResult,
+    add_edge_case,
+    add_scenario,
+    edit_scenario,
+    list_edge_cases,
+    list_scenarios,
+    remove_edge_case,
+    remove_scenario,
+    show_scenario,
+)
+
+__all__ = [
+    "ScenarioFields",
+    "ScenarioReport",
+    "TagChange",
+    "TagResult",
+    "TaxonomyResult",
+    "add_edge_case",
+    "add_scenario",
+    "edit",
+    "edit_scenario",
+    "list_edge_cases",
+    "list_scenarios",
+    "remove",
+    "remove_edge_case",
+    "remove_scenario",
+    "review",
+    "show_scenario",
+    "tag",
+    "update",
+]

@@ -1,0 +1,33 @@
+"""The workspace's life in git and DVC: init, snapshot, log, past revisions, diff.
+
+Owns: the git and DVC calls (``_vcs``), ``init`` (``_init``), ``snapshot`` (``_snapshot``),
+``log`` (``_log``), read-only workspaces at a past revision (``_revision``) and the row-level
+diff with its coverage delta (``_diff``).
+"""
+
+from __future__ import annotations
+
+from goldset.history import _vcs as vcs
+from goldset.history._diff import DiffReport, diff, summarize
+from goldset.history._init import InitResult, init_workspace
+from goldset.history._log import Version, VersionLog, version_log
+from goldset.history._revision import RevisionWorkspace, at, open_revision
+from goldset.history._snapshot import SnapshotResult, push_failed, snapshot
+
+__all__ = [
+    "DiffReport",
+    "InitResult",
+    "RevisionWorkspace",
+    "SnapshotResult",
+    "Version",
+    "VersionLog",
+    "at",
+    "diff",
+    "init_workspace",
+    "open_revision",
+    "push_failed",
+    "snapshot",
+    "summarize",
+    "vcs",
+    "version_log",
+]

@@ -1,0 +1,117 @@
+"""``goldset init``: make a directory a goldset workspace (git + DVC + spec + store)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from goldset.access import current_user
+from goldset.history import _vcs as vcs
+from goldset.spec import SPEC_FILE, check_dataset_name, load_spec
+from goldset.store import Store
+
+REMOTE_NAME = "storage"
+
+
+class InitResult(BaseModel):
+    root: str
+    dataset: str
+    created: list[str] = Field(default_factory=list)
+    kept: list[str] = Field(default_factory=list)
+    git_initialized: bool = False
+    dvc_initialized: bool = False
+    remote: str | None = None
+    committed: bool = False
+
+
+def _template(name: str) -> str:
+    return resources.files("goldset").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def _write_new(path: Path, text: str, result: InitResult, root: Path) -> None:
+    rel = str(path.relative_to(root))
+    if path.exists():
+        result.kept.append(rel)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    result.created.append(rel)
+
+
+def _ignore_line(path: Path, line: str, result: InitResult, root: Path) -> None:
+    """Make sure an ignore file has ``line`` (append to a user's file, never rewrite it)."""
+    if not path.exists():
+        _write_new(path, line + "\n", result, root)
+        return
+    text = path.read_text(encoding="utf-8")
+    if line not in text.splitlines():
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(("" if text.endswith("\n") or not text else "\n") + line + "\n")
+        result.created.append(f"{path.name} ({line} appended)")
+
+
+def init_workspace(path: Path, dataset: str = "golden", remote: str | None = None) -> InitResult:
+    """Create what is missing; never overwrite a user's file. Safe to run again."""
+    check_dataset_name(dataset)
+    root = path.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    result = InitResult(root=str(root), dataset=dataset)
+
+    if not vcs.is_git_repo(root):
+        vcs.git(root, "init", "-q", "-b", "main")
+        result.git_initialized = True
+    if not (root / ".dvc").is_dir():
+        vcs.dvc(root, "init", "-q")
+        vcs.dvc(root, "config", "core.analytics", "false")
+        result.dvc_initialized = True
+
+    spec_path = root / SPEC_FILE
+    _write_new(spec_path, _template("goldset.yaml").format(dataset=dataset), result, root)
+    spec = load_spec(spec_path)  # a user's existing spec must be valid before we go on
+    for name in spec.datasets:
+        Store(root / "datasets" / name).create()
+        if not (root / "datasets" / f"{name}.dvc").exists():
+            # The store is DVC's to track from the start, never git's.
+            vcs.dvc(root, "add", "-q", f"datasets/{name}")
+            result.created.append(f"datasets/{name}.dvc")
+    _write_new(root / "expectations" / ".gitkeep", "", result, root)
+    from goldset.validation import write_default_suite
+    from goldset.workspace import Workspace
+
+    ws = Workspace(root)
+    for name in spec.datasets:
+        suite = root / "expectations" / f"{name}.json"
+        if suite.exists():
+            result.kept.append(str(suite.relative_to(root)))
+        else:  # the default Great Expectations suite, ready to extend by hand
+            write_default_suite(ws.dataset(name), suite)
+            result.created.append(str(suite.relative_to(root)))
+    _write_new(root / "reports" / ".gitkeep", "", result, root)
+    dvcignore = root / ".dvcignore"
+    ignore_text = _template("dvcignore")
+    if dvcignore.exists() and "goldset" not in dvcignore.read_text(encoding="utf-8"):
+        with open(dvcignore, "a", encoding="utf-8") as f:
+            f.write("\n" + ignore_text)
+        result.created.append(".dvcignore (goldset lines appended)")
+    else:
+        _write_new(dvcignore, ignore_text, result, root)
+    _write_new(root / "dvc.yaml", _template("dvc.yaml").format(dataset=dataset), result, root)
+    _ignore_line(root / ".gitignore", "/.goldset/", result, root)  # local cache of past revisions
+
+    if remote:
+        vcs.dvc(root, "remote", "add", "--force", "--default", REMOTE_NAME, remote)
+        result.remote = remote
+
+    # The first commit carries the remote: `dvc push --all-commits` cannot push versions
+    # committed before a remote existed.
+    if not vcs.has_commits(root):
+        vcs.git(root, "add", "-A")
+        user = current_user(root)
+        vcs.git(root, *vcs.commit_identity_args(root, user), "commit", "-q", "-m", "goldset init")
+        result.committed = True
+        if remote:
+            # Best effort: the first version (the empty store) is readable from the remote too.
+            vcs.dvc(root, "push", "-q", check=False)
+    return result

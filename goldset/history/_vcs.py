@@ -1,0 +1,50 @@
+"""Thin wrappers over the real ``git`` and ``dvc`` command lines.
+
+DVC is driven through its CLI (``python -m dvc``) rather than its Python internals: the CLI is
+DVC's stable interface, and running it in a child process keeps its ~1 s import out of ours.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from goldset.errors import VcsError
+
+
+def _run(args: list[str], cwd: Path, what: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    try:
+        proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise VcsError(f"{what}: '{args[0]}' is not installed or not on PATH") from None
+    if check and proc.returncode != 0:
+        detail = (proc.stderr or proc.stdout).strip().splitlines()
+        last = detail[-1] if detail else f"exit code {proc.returncode}"
+        raise VcsError(f"{what} failed: {last}")
+    return proc
+
+
+def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return _run(["git", *args], cwd, "git " + (args[0] if args else ""), check)
+
+
+def dvc(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return _run([sys.executable, "-m", "dvc", *args], cwd, "dvc " + (args[0] if args else ""), check)
+
+
+def is_git_repo(path: Path) -> bool:
+    proc = git(path, "rev-parse", "--show-toplevel", check=False)
+    return proc.returncode == 0 and Path(proc.stdout.strip()).resolve() == path.resolve()
+
+
+def has_commits(path: Path) -> bool:
+    return git(path, "rev-parse", "--verify", "HEAD", check=False).returncode == 0
+
+
+def commit_identity_args(path: Path, user: str) -> list[str]:
+    """``-c user.*`` options when git has no identity configured (CI machines often don't)."""
+    configured = git(path, "config", "user.email", check=False).stdout.strip()
+    if configured:
+        return []
+    return ["-c", f"user.email={user}", "-c", f"user.name={user.split('@')[0]}"]

@@ -1,0 +1,14 @@
+"""Getting examples in: ``goldset import`` of JSONL, CSV and Parquet files, and ``add``.
+
+Owns: file readers that stream blocks (``_readers``), the mapping of any record to the
+canonical columns (``_canonical``), staging with validation and in-file duplicate checks in
+DuckDB (``_stage``), and the verbs: ``import`` (``_import``) and ``add`` (``_add``).
+"""
+
+from __future__ import annotations
+
+from goldset.ingest._add import add
+from goldset.ingest._import import import_file, parse_mapping
+from goldset.ingest._stage import ImportDefaults
+
+__all__ = ["ImportDefaults", "add", "import_file", "parse_mapping"]

@@ -1,0 +1,43 @@
+"""The spec, ``goldset.yaml``: the typed model validated on load, and edits that keep the
+user's comments.
+
+Owns: the pydantic model of datasets, tiers, scenarios, requirements, roles (``_model``), and
+round-trip YAML editing (``_yamledit``) used by every verb that changes the spec.
+"""
+
+from __future__ import annotations
+
+from goldset.spec._model import (
+    SPEC_FILE,
+    DatasetSpec,
+    Freshness,
+    Gate,
+    Pii,
+    Requirements,
+    Review,
+    Scenario,
+    Spec,
+    check_dataset_name,
+    load_spec,
+    parse_spec,
+)
+from goldset.spec._yamledit import SpecDocument, append_key, delete_key, new_map
+
+__all__ = [
+    "SPEC_FILE",
+    "DatasetSpec",
+    "Freshness",
+    "Gate",
+    "Pii",
+    "Requirements",
+    "Review",
+    "Scenario",
+    "Spec",
+    "SpecDocument",
+    "append_key",
+    "check_dataset_name",
+    "delete_key",
+    "load_spec",
+    "new_map",
+    "parse_spec",
+]

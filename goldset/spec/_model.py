@@ -1,0 +1,254 @@
+"""The spec (``goldset.yaml``): pydantic models, loading, and errors that name file and key.
+
+Short forms are accepted where they read naturally: an edge-case catalogue may be a list of
+ids; a scenario may be just its priority (``refund_request: P0``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from goldset.errors import SpecError, WorkspaceError
+from goldset.vocab import Priority, Role, Status, unknown_message
+
+SPEC_FILE = "goldset.yaml"
+
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_TAXON_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+
+
+def check_dataset_name(name: str) -> str:
+    """Dataset names become directory names: refuse anything that could escape ``datasets/``."""
+    if not _NAME_RE.match(name):
+        raise WorkspaceError(
+            f"invalid dataset name {name!r}: use lower-case letters, digits, '-' and '_' "
+            "(at most 64, starting with a letter or digit)"
+        )
+    return name
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Requirements(_Model):
+    """What a scenario needs before launch. Unset fields ask nothing."""
+
+    min_examples: int | None = Field(default=None, ge=0)
+    min_negatives: int | None = Field(default=None, ge=0)
+    min_edge_case_examples: int | None = Field(default=None, ge=0)
+    required_edge_cases: list[str] = Field(default_factory=list)
+    min_per_tier: dict[str, int] = Field(default_factory=dict)
+    min_fresh_share: float | None = Field(default=None, ge=0, le=1)
+
+    def merged_over(self, base: Requirements | None) -> Requirements:
+        """This scenario's own values win; unset ones fall back to ``base`` (the priority's)."""
+        if base is None:
+            return self
+        data = base.model_dump()
+        for key in self.model_fields_set:
+            data[key] = getattr(self, key)
+        return Requirements(**data)
+
+
+class Scenario(_Model):
+    description: str = ""
+    priority: Priority = "P2"
+    group: str | None = None
+    owner: str | None = None
+    requirements: Requirements | None = None
+
+
+class Freshness(_Model):
+    max_review_age_days: int = Field(default=365, gt=0)
+    #: Share of counted examples that must be fresh for blocking scenarios (validation).
+    min_fresh_share: float | None = Field(default=None, ge=0, le=1)
+
+
+class Gate(_Model):
+    blocking_priorities: list[Priority] = Field(default_factory=lambda: list[Priority](["P0"]))
+
+
+class Review(_Model):
+    require_distinct_reviewer: bool = False
+
+
+class Pii(_Model):
+    """PII checks of validation: built-in patterns (email, phone, card, iban, ssn), overridden or
+    extended by name here (a null pattern turns a built-in off); one severity for all."""
+
+    severity: Literal["warning", "error"] = "warning"
+    patterns: dict[str, str | None] = Field(default_factory=dict)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, v: dict[str, str | None]) -> dict[str, str | None]:
+        for name, pattern in v.items():
+            if pattern is not None:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"{name!r} is not a valid regular expression: {exc}") from None
+        return v
+
+
+class DatasetSpec(_Model):
+    description: str = ""
+    tiers: list[str] = Field(default_factory=lambda: ["blocking", "standard", "monitor"])
+    default_tier: str | None = None
+    count_status: list[Status] = Field(default_factory=lambda: list[Status](["approved"]))
+    freshness: Freshness = Field(default_factory=Freshness)
+    gate: Gate = Field(default_factory=Gate)
+    review: Review = Field(default_factory=Review)
+    edge_cases: dict[str, str] = Field(default_factory=dict)
+    requirements: dict[Priority, Requirements] = Field(default_factory=dict)
+    scenarios: dict[str, Scenario] = Field(default_factory=dict)
+    roles: dict[str, Role] = Field(default_factory=dict)
+    pii: Pii = Field(default_factory=Pii)
+
+    @field_validator("edge_cases", mode="before")
+    @classmethod
+    def _edge_case_list(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            return {str(x): "" for x in v}
+        if isinstance(v, dict):
+            return {k: ("" if d is None else d) for k, d in v.items()}
+        return v
+
+    @field_validator("scenarios", mode="before")
+    @classmethod
+    def _scenario_short(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: ({"priority": s} if isinstance(s, str) else s or {}) for k, s in v.items()}
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DatasetSpec:
+        if not self.tiers:
+            raise ValueError("tiers: at least one tier is needed")
+        if len(set(self.tiers)) != len(self.tiers):
+            raise ValueError("tiers: a tier is listed twice")
+        if self.default_tier is not None and self.default_tier not in self.tiers:
+            raise ValueError(f"default_tier: {self.default_tier!r} is not one of tiers {self.tiers}")
+        for kind, ids in (("scenarios", self.scenarios), ("edge_cases", self.edge_cases)):
+            for key in ids:
+                if not _TAXON_RE.match(key):
+                    raise ValueError(f"{kind}.{key}: ids use letters, digits, '_', '.', ':', '-'")
+        where: list[tuple[str, Requirements]] = [
+            (f"requirements.{p}", r) for p, r in self.requirements.items()
+        ]
+        where += [
+            (f"scenarios.{k}.requirements", s.requirements)
+            for k, s in self.scenarios.items()
+            if s.requirements is not None
+        ]
+        for path, req in where:
+            # ValueError, not require_known's BadInput: pydantic turns it into a SpecError line.
+            bad = [e for e in req.required_edge_cases if e not in self.edge_cases]
+            if bad:
+                raise ValueError(unknown_message("edge case", bad, self.edge_cases, f"{path}.required_edge_cases"))
+            bad = [t for t in req.min_per_tier if t not in self.tiers]
+            if bad:
+                raise ValueError(unknown_message("tier", bad, self.tiers, f"{path}.min_per_tier"))
+        return self
+
+    @property
+    def tier_default(self) -> str:
+        """The tier a new example gets: ``default_tier``, else the least strict tier."""
+        return self.default_tier or self.tiers[-1]
+
+    def requirements_for(self, scenario_id: str) -> Requirements:
+        """Scenario's own requirements > its priority's defaults > none."""
+        sc = self.scenarios[scenario_id]
+        base = self.requirements.get(sc.priority)
+        if sc.requirements is None:
+            return base or Requirements()
+        return sc.requirements.merged_over(base)
+
+
+class Spec(_Model):
+    version: Literal[1] = 1
+    default_dataset: str | None = None
+    datasets: dict[str, DatasetSpec] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _names(self) -> Spec:
+        for name in self.datasets:
+            if not _NAME_RE.match(name):
+                raise ValueError(f"datasets.{name}: invalid dataset name")
+        if self.default_dataset is not None and self.default_dataset not in self.datasets:
+            raise ValueError(
+                f"default_dataset: {self.default_dataset!r} is not under datasets "
+                f"({', '.join(self.datasets) or 'none defined'})"
+            )
+        return self
+
+    def dataset_name(self, requested: str | None) -> str:
+        """Resolve ``--dataset``: explicit, else default_dataset, else the only one."""
+        if requested is not None:
+            check_dataset_name(requested)
+            if requested not in self.datasets:
+                raise WorkspaceError(
+                    f"unknown dataset {requested!r} (defined: {', '.join(self.datasets) or 'none'}); "
+                    "add it under 'datasets:' in goldset.yaml"
+                )
+            return requested
+        if self.default_dataset:
+            return self.default_dataset
+        if len(self.datasets) == 1:
+            return next(iter(self.datasets))
+        if not self.datasets:
+            raise WorkspaceError("goldset.yaml defines no dataset; add one under 'datasets:'")
+        raise WorkspaceError(
+            f"several datasets ({', '.join(self.datasets)}): pick one with --dataset or set "
+            "default_dataset in goldset.yaml"
+        )
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(p) for p in loc if not str(p).startswith("function-after"))
+
+
+def _yaml_error_line(exc: Exception) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return str(problem)
+
+
+def parse_spec(data: Any, source: str) -> Spec:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}: the top level must be a mapping (version, datasets, ...)")
+    try:
+        return Spec.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = _loc(err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
+        raise SpecError(f"{source}: {loc + ': ' if loc else ''}{msg}{more}") from exc
+
+
+def load_spec(path: Path) -> Spec:
+    """Read and validate goldset.yaml. Every failure is one line naming the file and key."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise WorkspaceError(f"{path}: not found; run 'goldset init' to create a workspace") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not UTF-8 text") from None
+    try:
+        data = YAML(typ="safe", pure=True).load(text)
+    except YAMLError as exc:
+        raise SpecError(f"{path}: invalid YAML at {_yaml_error_line(exc)}") from None
+    return parse_spec(data, str(path))

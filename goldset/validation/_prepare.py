@@ -1,0 +1,159 @@
+"""The pandas frames GX validates, built from the store's live parts in DuckDB.
+
+Shaped for GX's pandas fast paths (measured, 1M rows; see docs/architecture.md): timestamps arrive as
+naive UTC ``datetime64[ns]``; list columns stay out of the ``examples`` frame (they validate as
+the long ``taxonomy`` frame); only the columns the suite uses are loaded. Cross-row facts
+(repeated inputs, label conflicts) are computed here, in one DuckDB aggregate, into per-row
+columns that GX expectations then check, so their failures still come out of GX with ids.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from goldset.store import COLUMNS, TIMESTAMP_COLUMNS, db
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+    from goldset.workspace import Dataset
+
+#: Columns of the ``examples`` frame that goldset derives (not stored).
+DERIVED = ("review_age_days", "repeated_input", "label_conflict")
+#: Longest group input shown in repeated_input / label_conflict.
+_SAMPLE_CHARS = 100
+_DOMAIN_KEYS = ("column", "column_A", "column_B", "column_list")
+
+
+def columns_used(expectations: Iterable[dict[str, Any]], frame_columns: Iterable[str]) -> set[str] | None:
+    """Columns of a frame the expectations read; None if one needs them all (a table-level
+    expectation, or one whose columns we cannot tell)."""
+    known = list(frame_columns)
+    used: set[str] = set()
+    for exp in expectations:
+        kw = exp.get("kwargs") or {}
+        cols: list[str] = []
+        for key in _DOMAIN_KEYS:
+            value = kw.get(key)
+            if isinstance(value, str):
+                cols.append(value)
+            elif isinstance(value, list):
+                cols += [v for v in value if isinstance(v, str)]
+        if not cols:
+            return None
+        cond = kw.get("row_condition")
+        if isinstance(cond, str):
+            words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", cond))
+            cols += [c for c in known if c in words]
+        elif cond is not None:
+            return None
+        used.update(cols)
+    return used
+
+
+class Prepared:
+    """The frames of one validation run (built lazily: only batches the suite uses)."""
+
+    def __init__(self, ds: Dataset, now: datetime, con: duckdb.DuckDBPyConnection | None = None) -> None:
+        self.ds = ds
+        self.now = now
+        self.con = con or db.connect()
+        files = ds.files()
+        src = f"read_parquet({db.sql_list(files)}, union_by_name = true)" if files else f"({db.empty_select()})"
+        self.expected_types = {r[0]: r[1] for r in self.con.execute(f"DESCRIBE {db.empty_select()}").fetchall()}
+        self.actual_types = {r[0]: r[1] for r in self.con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}
+        cols = []
+        for c in COLUMNS:
+            want = self.expected_types[c]
+            got = self.actual_types.get(c)
+            if got is None:
+                cols.append(f"CAST(NULL AS {want}) AS {c}")
+            elif got != want:
+                cols.append(f"TRY_CAST({c} AS {want}) AS {c}")  # the schema batch reports it
+            else:
+                cols.append(c)
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW ex AS SELECT {', '.join(cols)} FROM {src}")
+        self._now_sql = f"TIMESTAMPTZ '{now.isoformat()}'"
+
+    def schema(self) -> pd.DataFrame:
+        import pandas as pd
+
+        names = list(COLUMNS) + [c for c in self.actual_types if c not in COLUMNS]
+        return pd.DataFrame(
+            {
+                "column": pd.Series(names, dtype="str"),
+                "expected_type": pd.Series([self.expected_types.get(c) for c in names], dtype="str"),
+                "actual_type": pd.Series([self.actual_types.get(c) for c in names], dtype="str"),
+            }
+        )
+
+    def examples(self, used: set[str] | None) -> pd.DataFrame:
+        """One row per example; ``used`` None = every stored column plus the derived ones."""
+        plain = [c for c in COLUMNS if c not in ("scenarios", "edge_cases")]
+        want = plain + list(DERIVED) if used is None else [c for c in plain + list(DERIVED) if c in used or c == "id"]
+        sel = []
+        for c in want:
+            if c in TIMESTAMP_COLUMNS:
+                sel.append(f"CAST(ex.{c} AS TIMESTAMP_NS) AS {c}")
+            elif c == "review_age_days":
+                sel.append(
+                    "CASE WHEN ex.status = 'approved' THEN round(epoch("
+                    f"{self._now_sql} - coalesce(ex.reviewed_at, ex.created_at)) / 86400, 1) END AS review_age_days"
+                )
+            elif c == "repeated_input":
+                sel.append("g.sample AS repeated_input")
+            elif c == "label_conflict":
+                sel.append(
+                    "CASE WHEN ex.polarity = 'positive' AND g.n_expected > 1 THEN g.sample || ' -> ' || g.expected END AS label_conflict"
+                )
+            else:
+                sel.append(f"ex.{c}")
+        if "repeated_input" in want or "label_conflict" in want:
+            # Find repeated (hash, polarity) pairs on the two short columns first, then
+            # describe only those groups: 3x faster than aggregating input/expected of every
+            # row. Materialized, so the join below has a tiny, known build side.
+            self.con.execute(
+                "CREATE OR REPLACE TEMP TABLE _dup AS SELECT DISTINCT input_hash FROM ex "
+                "GROUP BY input_hash, polarity HAVING count(*) > 1"
+            )
+            self.con.execute(f"""CREATE OR REPLACE TEMP TABLE _groups AS
+                SELECT input_hash, polarity, count(DISTINCT expected) AS n_expected,
+                       left(min(input), {_SAMPLE_CHARS}) AS sample,
+                       array_to_string(list_sort(list_distinct(list(expected))), ' | ') AS expected
+                FROM ex WHERE input_hash IN (SELECT input_hash FROM _dup)
+                GROUP BY input_hash, polarity HAVING count(*) > 1""")
+            sql = f"""SELECT {', '.join(sel)} FROM ex LEFT JOIN _groups g
+              ON ex.input_hash = g.input_hash AND ex.polarity = g.polarity"""
+        else:
+            sql = f"SELECT {', '.join(sel)} FROM ex"
+        return self._frame(sql)
+
+    def taxonomy(self) -> pd.DataFrame:
+        """The list columns in long form: one row per (example, tag)."""
+        return self._frame(
+            "SELECT id, unnest(scenarios) AS scenario, CAST(NULL AS VARCHAR) AS edge_case FROM ex "
+            "UNION ALL SELECT id, CAST(NULL AS VARCHAR), unnest(edge_cases) FROM ex"
+        )
+
+    def scenario_freshness(self) -> pd.DataFrame:
+        """Per blocking scenario with counted examples: how many are fresh."""
+        spec = self.ds.spec
+        blocking = [s for s, sc in spec.scenarios.items() if sc.priority in spec.gate.blocking_priorities]
+        cutoff = f"{self._now_sql} - INTERVAL {int(spec.freshness.max_review_age_days)} DAY"
+        return self._frame(
+            f"""SELECT scenario, count(*) AS counted,
+                   count(*) FILTER (WHERE reviewed_at >= {cutoff}) AS fresh,
+                   count(*) FILTER (WHERE reviewed_at >= {cutoff}) / count(*) AS fresh_share
+            FROM (SELECT unnest(scenarios) AS scenario, reviewed_at FROM ex
+                  WHERE status IN (SELECT unnest({db.sql_list(spec.count_status)}::VARCHAR[])))
+            WHERE list_contains({db.sql_list(blocking)}::VARCHAR[], scenario)
+            GROUP BY scenario ORDER BY scenario"""
+        )
+
+    def _frame(self, sql: str) -> pd.DataFrame:
+        frame: pd.DataFrame = self.con.sql(sql).to_arrow_table().to_pandas()
+        return frame

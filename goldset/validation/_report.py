@@ -1,0 +1,85 @@
+"""The result of a validation run: one line per expectation, as pydantic models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Severity = Literal["error", "warning"]
+
+
+class Offender(BaseModel):
+    """One offending row of a failed expectation (from the sample GX returns)."""
+
+    id: str
+    value: Any = None
+    #: Extra explanation, e.g. which PII kinds matched.
+    note: str | None = None
+
+
+class ExpectationOutcome(BaseModel):
+    check: str
+    description: str
+    type: str
+    batch: str
+    column: str | None = None
+    severity: Severity
+    generated: bool
+    success: bool
+    element_count: int | None = None
+    unexpected_count: int | None = None
+    unexpected_percent: float | None = None
+    observed_value: Any = None
+    #: First offending rows (ids from the batch's key column: example id, scenario, column).
+    offenders: list[Offender] = Field(default_factory=list)
+    #: Set when GX could not evaluate the expectation (e.g. a column that does not exist).
+    exception: str | None = None
+
+    @property
+    def sample_ids(self) -> list[str]:
+        return [o.id for o in self.offenders]
+
+
+class ValidationReport(BaseModel):
+    dataset: str
+    suite: str
+    suite_source: Literal["file", "default"]
+    validated_at: datetime
+    rows: int
+    success: bool
+    errors_failed: int
+    warnings_failed: int
+    results: list[ExpectationOutcome]
+    gx_version: str
+    #: check -> failing rows, numbers only: what `dvc metrics diff` compares between commits.
+    metrics: dict[str, int] = Field(default_factory=dict)
+    timings: dict[str, float] = Field(default_factory=dict)
+
+    def failed(self, severity: Severity | None = None) -> list[ExpectationOutcome]:
+        return [r for r in self.results if not r.success and (severity is None or r.severity == severity)]
+
+    def only(self, severity: Severity | None) -> ValidationReport:
+        """The same report restricted to one severity (counts and verdict follow)."""
+        if severity is None:
+            return self
+        results = [r for r in self.results if r.severity == severity]
+        errors = sum(1 for r in results if not r.success and r.severity == "error")
+        warnings = sum(1 for r in results if not r.success and r.severity == "warning")
+        return self.model_copy(update={"results": results, "errors_failed": errors,
+                                       "warnings_failed": warnings, "success": errors == 0})
+
+    def problems(self) -> list[str]:
+        """One line per failed error-severity expectation."""
+        return [
+            f"{r.check}: {r.exception or (format(r.unexpected_count or 0, ',') + ' failing')}"
+            f"{': ' + ', '.join(r.sample_ids[:5]) if r.sample_ids else ''}"
+            for r in self.failed("error")
+        ]
+
+    def summary(self) -> str:
+        verdict = "passed" if self.success else "FAILED"
+        return (f"validation {verdict}: {self.dataset}, {self.rows:,} rows, {len(self.results)} expectations, "
+                f"{self.errors_failed} error(s), {self.warnings_failed} warning(s)")
+

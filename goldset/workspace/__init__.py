@@ -1,0 +1,39 @@
+"""A workspace and its datasets, and the one write path every change goes through.
+
+Owns: :class:`Workspace` (a directory with ``goldset.yaml``; the acting user), :class:`Dataset`
+(reading one dataset's live rows through DuckDB), and the write path (``_write``): the one
+place that refuses writes on read-only revisions, checks the role, takes the lock, commits and
+writes the audit line. Verbs in other packages (ingest, curation, validation, history) reach a
+store, the spec or a suite file only through it.
+"""
+
+from __future__ import annotations
+
+from goldset.workspace._compact import compact
+from goldset.workspace._dataset import Dataset, OnDuplicate, WriteResult
+from goldset.workspace._workspace import Workspace, find_root
+from goldset.workspace._write import (
+    SpecEdit,
+    Writer,
+    admit,
+    editing_spec,
+    guarding,
+    record,
+    writing,
+)
+
+__all__ = [
+    "Dataset",
+    "OnDuplicate",
+    "SpecEdit",
+    "Workspace",
+    "WriteResult",
+    "Writer",
+    "admit",
+    "compact",
+    "editing_spec",
+    "find_root",
+    "guarding",
+    "record",
+    "writing",
+]

@@ -1,0 +1,119 @@
+"""One golden dataset: reading its live rows through DuckDB.
+
+A :class:`Dataset` is a handle: it reads (``query``, ``relation``, ``connect``, ``get``) and
+never writes. Every write goes through :mod:`goldset.workspace._write`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from goldset.spec import DatasetSpec
+from goldset.store import Manifest, Store, db
+from goldset.vocab import OnDuplicate
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+    from goldset.workspace._workspace import Workspace
+
+__all__ = ["Dataset", "OnDuplicate", "WriteResult"]
+
+#: Attempts for a read racing a writer that just unlinked a replaced part.
+_READ_RETRIES = 5
+
+
+class WriteResult(BaseModel):
+    """What a write did. Every write returns one; the CLI renders it."""
+
+    op: str
+    dataset: str
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    removed: int = 0
+    rejected: int = 0
+    parts_written: int = 0
+    parts_replaced: int = 0
+    bytes_written: int = 0
+    generation: int = 0
+    dry_run: bool = False
+    ids_sample: list[str] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
+
+    @property
+    def changed(self) -> int:
+        return self.added + self.updated + self.removed
+
+
+class Dataset:
+    def __init__(self, workspace: Workspace, name: str) -> None:
+        self.workspace = workspace
+        self.name = name
+        self.store = Store(workspace.dataset_dir(name))
+
+    # -- reading -----------------------------------------------------------------------
+    @property
+    def spec(self) -> DatasetSpec:
+        return self.workspace.spec.datasets[self.name]
+
+    @property
+    def path(self) -> Path:
+        return self.store.root
+
+    @property
+    def audit_path(self) -> Path:
+        return self.workspace.root / "datasets" / f"{self.name}.audit.jsonl"
+
+    def manifest(self) -> Manifest:
+        return self.store.read_manifest()
+
+    def files(self) -> list[str]:
+        return self.store.files()
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection with the live rows as view ``examples``."""
+        con = db.connect()
+        db.create_examples_view(con, self.files())
+        return con
+
+    def relation(self, con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyRelation:
+        """A DuckDB relation over the live rows (a fresh connection unless one is given)."""
+        con = con or db.connect()
+        return con.sql(db.parts_select(self.files()))
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        """Run SQL with the live rows as ``examples``; result as an Arrow table.
+
+        Retries when a concurrent writer unlinked a part between our manifest read and the
+        scan: readers never wait for the lock.
+        """
+        import duckdb
+
+        for attempt in range(_READ_RETRIES):
+            con = self.connect()
+            try:
+                return db.arrow(con, sql, params)
+            except duckdb.IOException:
+                if attempt == _READ_RETRIES - 1:
+                    raise
+            finally:
+                con.close()
+        raise AssertionError("unreachable")
+
+    def count(self) -> int:
+        return self.manifest().rows
+
+    def get(self, example_id: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT * FROM examples WHERE id = ?", [example_id]).to_pylist()
+        return rows[0] if rows else None
+
+    def __repr__(self) -> str:
+        return f"Dataset({self.name!r}, {str(self.path)!r})"
+
