@@ -20,11 +20,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("goldset.cli.init", "Make a directory a goldset workspace (git + DVC + spec)."),
     "import": ("goldset.cli.import_", "Import examples from a JSONL, CSV or Parquet file."),
     "add": ("goldset.cli.add", "Add one example from the command line."),
-    "list": ("goldset.cli.read", "List examples, filtered."),
-    "show": ("goldset.cli.read", "Show one example."),
-    "stats": ("goldset.cli.read", "Counts by status, polarity, tier and scenario."),
-    "query": ("goldset.cli.read", "Run SQL over the examples (table `examples`)."),
-    "remove": ("goldset.cli.add", "Remove examples by id."),
+    "list": ("goldset.cli.list_", "List examples, filtered."),
+    "show": ("goldset.cli.show", "Show one example."),
+    "stats": ("goldset.cli.stats", "Counts by status, polarity, tier and scenario."),
+    "query": ("goldset.cli.query", "Run SQL over the examples (table `examples`)."),
+    "remove": ("goldset.cli.remove", "Remove examples by id."),
     "snapshot": ("goldset.cli.snapshot", "Record the dataset as a version: dvc add, git commit, tag, dvc push."),
     "log": ("goldset.cli.log", "The dataset's versions: commit, tag, date, author, rows, gate."),
     "diff": ("goldset.cli.diff", "Row-level diff between two versions, with the coverage delta."),
@@ -77,7 +77,7 @@ def cli(**_: Any) -> None:
     Query:   goldset query "SELECT tier, count(*) FROM examples GROUP BY tier"
 
     Exit codes: 0 ok, 1 check failed, 2 usage, 3 bad input, 4 permission denied,
-    5 workspace or spec problem, 6 store locked or damaged.
+    5 workspace or spec problem, 6 store locked or damaged, 7 git or DVC failed.
     """
 
 

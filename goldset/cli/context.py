@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from goldset.dataset import Dataset
-    from goldset.workspace import Workspace
+    from goldset.workspace import Dataset, Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,7 +29,12 @@ class GoldsetContext:
         if self._ws is None:
             from goldset.workspace import Workspace
 
-            self._ws = Workspace.open(self.workspace_path).at(self.rev)
+            ws = Workspace.open(self.workspace_path)
+            if self.rev is not None:  # only then pay for importing the history package
+                from goldset.history import open_revision
+
+                ws = open_revision(ws, self.rev)
+            self._ws = ws
         return self._ws
 
     def dataset(self) -> Dataset:
@@ -93,11 +97,50 @@ def command(name: str, **kwargs: Any) -> Callable[[F], click.Command]:
     return decorate
 
 
-def format_option(choices: tuple[str, ...], default: str = "table") -> Callable[[F], F]:
-    return click.option(
-        "--format", "-f", "fmt", type=click.Choice(choices), default=default, show_default=True,
-        help="Output format (json/jsonl parse with any JSON reader; data goes to stdout).",
-    )
+def output_options(formats: tuple[str, ...], default: str = "table") -> Callable[[F], F]:
+    """-f/--format (one of ``formats``, from :mod:`goldset.cli.render`) and -o/--output PATH
+    (``-``: stdout), for every verb that returns a result; hand both to :func:`present`."""
+
+    def decorate(f: F) -> F:
+        f = click.option(
+            "--output", "-o", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), metavar="PATH",
+            help="Write to PATH instead of stdout, atomically, with a summary line on stderr ('-': stdout).",
+        )(f)
+        return click.option(
+            "--format", "-f", "fmt", type=click.Choice(formats), default=default, show_default=True,
+            help="Output format (json/jsonl parse with any JSON reader; data goes to stdout).",
+        )(f)
+
+    return decorate
+
+
+def present(result: Any, fmt: str, output: Path | None, *, kind: str | None = None, **opts: Any) -> None:
+    """Render ``result`` (:func:`goldset.cli.render.render`) and deliver it: warnings about it
+    to stderr, then the text to stdout or to ``output``. A status message (snapshot, init,
+    taxonomy edits...) in the table format goes to stderr, so stdout stays for data."""
+    from goldset.cli import render
+
+    to_stdout = output is None or str(output) == "-"
+    text = render.render(result, fmt, color=color() and to_stdout, kind=kind, **opts)
+    for line in render.notes(result, kind=kind, **opts):
+        say(line)
+    if output is None and fmt == "table" and render.lookup(result, kind).message:
+        say(text.rstrip("\n"))
+        return
+    deliver(text, None if to_stdout else output, render.summary(result, kind=kind))
+
+
+def parse_priorities(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
+    """A --fail-on value: a comma list of priorities, any case."""
+    if value is None:
+        return None
+    from goldset.vocab import PRIORITIES
+
+    given = [p.strip() for p in value.split(",") if p.strip()]
+    bad = [p for p in given if p.upper() not in PRIORITIES]
+    if bad or not given:
+        raise click.BadParameter(f"{bad[0] if bad else value!r} is not a priority; give a comma list of {', '.join(PRIORITIES)}")
+    return [p.upper() for p in given]
 
 
 def emit(text: str) -> None:
@@ -117,19 +160,23 @@ def color() -> bool:
 
 
 def deliver(text: str, output: Path | None, summary: str) -> None:
-    """The report to stdout, or atomically to ``output`` with the summary on stderr."""
-    if output is None:
+    """The text to stdout (``output`` None or ``-``), or atomically to ``output`` with the
+    summary on stderr."""
+    if output is None or str(output) == "-":
         emit(text)
         return
+    import contextlib
     import os
 
     from goldset.errors import BadInput
 
+    tmp = output.with_name(f".{output.name}.tmp-{os.getpid()}")
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = output.with_name(f".{output.name}.tmp-{os.getpid()}")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, output)
     except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         raise BadInput(f"--output: cannot write {output}: {exc.strerror or exc}") from None
     say(f"wrote {output}: {summary}")

@@ -1,36 +1,30 @@
+"""``goldset coverage``: per scenario, is it represented well enough to launch? (--gate for CI)"""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
 
-from goldset.cli.context import GoldsetContext, color, command, deliver, rev_option
-
-_FORMATS = ("table", "json", "markdown", "html")  # = coverage_render.COVERAGE_FORMATS (no import here)
-
-
-def _priorities(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
-    if value is None:
-        return None
-    given = [p.strip() for p in value.split(",") if p.strip()]
-    bad = [p for p in given if p.upper() not in ("P0", "P1", "P2")]
-    items = [p.upper() for p in given]
-    if bad or not items:
-        raise click.BadParameter(f"{bad[0] if bad else value!r} is not a priority; give a comma list of P0, P1, P2")
-    return items
+from goldset.cli.context import (
+    GoldsetContext,
+    command,
+    output_options,
+    parse_priorities,
+    present,
+    rev_option,
+)
+from goldset.cli.render import COVERAGE_FORMATS
 
 
 @command("coverage")
 @rev_option
 @click.option("--gate", is_flag=True, help="Exit 1 when a blocking scenario misses its bar (after the report is written).")
-@click.option("--fail-on", callback=_priorities, metavar="P0,P1",
+@click.option("--fail-on", callback=parse_priorities, metavar="P0,P1",
               help="Blocking priorities for this run (default: the spec's gate.blocking_priorities).")
 @click.option("--traffic", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Production traffic per scenario (CSV/JSON of scenario,share or scenario,count).")
-@click.option("--format", "-f", "fmt", type=click.Choice(_FORMATS), default="table", show_default=True,
-              help="Output format; html needs --output.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="Write the report to FILE instead of stdout.")
+@output_options(COVERAGE_FORMATS)
 def coverage_cmd(
     g: GoldsetContext, gate: bool, fail_on: list[str] | None, traffic: Path | None, fmt: str, output: Path | None
 ) -> None:
@@ -45,17 +39,9 @@ def coverage_cmd(
     goldset coverage --traffic traffic.csv --format markdown > comment.md
     goldset coverage --format html --output reports/coverage.html
     """
-    from goldset.errors import UsageError
+    from goldset.coverage import check_gate, compute_coverage, read_traffic
 
-    if fmt == "html" and output is None:
-        raise UsageError("--format html needs --output FILE (e.g. --output reports/coverage.html)")
-    from goldset.coverage import check_gate, compute_coverage
-    from goldset.coverage_render import gate_line, render
-    from goldset.traffic import read_traffic
-
-    ds = g.dataset()
-    report = compute_coverage(ds, fail_on=fail_on, traffic=read_traffic(traffic) if traffic else None)
-    text = render(report, fmt, color=color() and output is None)
-    deliver(text, output, gate_line(report))
+    report = compute_coverage(g.dataset(), fail_on=fail_on, traffic=read_traffic(traffic) if traffic else None)
+    present(report, fmt, output)
     if gate:
         check_gate(report)

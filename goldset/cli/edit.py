@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from goldset.cli.context import GoldsetContext, command, emit, format_option
-from goldset.cli.results import render_write
+from goldset.cli.context import GoldsetContext, command, output_options, present
+from goldset.cli.render import RESULT_FORMATS
 
 
 @command("edit")
@@ -15,17 +17,17 @@ from goldset.cli.results import render_write
 @click.option("--source", metavar="TEXT", help="New source (production, expert, ...).")
 @click.option("--metadata", metavar="JSON", help="New metadata: a JSON object (replaces the old one).")
 @click.option("--note", help="Why (kept in the audit log).")
-@format_option(("table", "json"))
+@output_options(RESULT_FORMATS)
 def edit_cmd(
     g: GoldsetContext, example_id: str, input_text: str | None, expected: str | None, source: str | None,
-    metadata: str | None, note: str | None, fmt: str,
+    metadata: str | None, note: str | None, fmt: str, output: Path | None,
 ) -> None:
     """Edit one example. Tags, tier and polarity: use `goldset tag`; status: `goldset review`.
 
     \b
     goldset edit ex-42 --expected refund_flow --note "label was wrong"
     """
-    from goldset.review import edit
+    from goldset.curation import edit
 
-    emit(render_write(edit(g.dataset(), example_id, input=input_text, expected=expected, source=source,
-                           metadata=metadata, note=note), fmt))
+    present(edit(g.dataset(), example_id, input=input_text, expected=expected, source=source,
+                 metadata=metadata, note=note), fmt, output)

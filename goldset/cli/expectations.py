@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from goldset.cli.context import GoldsetContext, command, common_options, emit, format_option, say
+from goldset.cli.context import GoldsetContext, command, common_options, output_options, present
+from goldset.cli.render import RESULT_FORMATS
 
 
 @click.group("expectations", context_settings={"help_option_names": ["-h", "--help"]})
@@ -14,8 +17,8 @@ def expectations_cmd() -> None:
 
 
 @command("generate")
-@format_option(("table", "json"))
-def generate_cmd(g: GoldsetContext, fmt: str) -> None:
+@output_options(RESULT_FORMATS)
+def generate_cmd(g: GoldsetContext, fmt: str, output: Path | None) -> None:
     """Write goldset's default expectations into expectations/<dataset>.json.
 
     Expectations goldset owns carry meta.goldset = "generated" and are rewritten from
@@ -26,13 +29,7 @@ def generate_cmd(g: GoldsetContext, fmt: str) -> None:
     """
     from goldset.validation import generate_suite
 
-    result = generate_suite(g.dataset())
-    if fmt == "json":
-        emit(result.model_dump_json(indent=2))
-        return
-    verb = "created" if result.created else "updated"
-    say(f"{verb} {result.path}: {result.generated} generated expectation(s)"
-        f"{f' (replacing {result.replaced})' if result.replaced else ''}, {result.kept} of yours kept")
+    present(generate_suite(g.dataset()), fmt, output)
 
 
 expectations_cmd.add_command(generate_cmd)

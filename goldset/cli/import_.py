@@ -1,36 +1,44 @@
+"""``goldset import``: examples from a JSONL, CSV or Parquet file, all or none."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
 
-from goldset.cli.context import GoldsetContext, command, emit, say
-from goldset.cli.results import render_write
+from goldset.cli.context import GoldsetContext, command, output_options, present, say
+from goldset.cli.render import RESULT_FORMATS
+from goldset.vocab import ON_DUPLICATE, STATUSES
+
+#: = goldset.ingest's reader formats (not imported here: --help stays cheap).
+INPUT_FORMATS = ("jsonl", "csv", "parquet")
 
 
 @command("import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--format", "file_format", type=click.Choice(["jsonl", "csv", "parquet"]),
-              help="Input format (default: from the extension: .jsonl/.json, .csv, .parquet).")
+@click.option("--input-format", "file_format", type=click.Choice(INPUT_FORMATS),
+              help="Format of FILE (default: from the extension: .jsonl/.json, .csv, .parquet).")
 @click.option("--map", "maps", multiple=True, metavar="SRC=FIELD",
               help="Read column SRC as FIELD (input, expected, scenarios, ...). Repeatable.")
 @click.option("--scenario", "scenarios", multiple=True, metavar="S", help="Tag every row with scenario S. Repeatable.")
 @click.option("--edge-case", "edge_cases", multiple=True, metavar="E", help="Tag every row with edge case E. Repeatable.")
 @click.option("--tier", metavar="T", help="Tier for rows that give none (default: the spec's default_tier).")
 @click.option("--negative", is_flag=True, help="Rows that give no polarity are negatives (must-not / must-decline).")
-@click.option("--status", type=click.Choice(["draft", "approved", "retired"]), default="draft", show_default=True,
+@click.option("--status", type=click.Choice(STATUSES), default="draft", show_default=True,
               help="Status for rows that give none; approved also records you as reviewer.")
 @click.option("--source", default="unknown", show_default=True, help="Where the rows come from (production, expert, synthetic, ...).")
-@click.option("--on-duplicate", type=click.Choice(["error", "skip", "update"]), default="error", show_default=True,
+@click.option("--on-duplicate", type=click.Choice(ON_DUPLICATE), default="error", show_default=True,
               help="An id already stored (or repeated in the file) with different content: fail, keep the first, or replace.")
 @click.option("--skip-invalid", is_flag=True, help="Write the good rows even when some are bad.")
 @click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path), help="Write bad rows with their reasons here (JSON lines).")
-@click.option("--output-format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="How to print the result (json for scripts).")
+@output_options(RESULT_FORMATS)
+@click.option("--output-format", "legacy_fmt", type=click.Choice(RESULT_FORMATS), hidden=True,
+              help="Deprecated: use --format/-f.")
 def import_cmd(
     g: GoldsetContext, file: Path, file_format: str | None, maps: tuple[str, ...], scenarios: tuple[str, ...],
     edge_cases: tuple[str, ...], tier: str | None, negative: bool, status: str, source: str,
-    on_duplicate: str, skip_invalid: bool, rejects: Path | None, fmt: str,
+    on_duplicate: str, skip_invalid: bool, rejects: Path | None, fmt: str, output: Path | None,
+    legacy_fmt: str | None,
 ) -> None:
     """Import examples from FILE: all rows or none (unless --skip-invalid).
 
@@ -42,10 +50,13 @@ def import_cmd(
     \b
     goldset import refunds.jsonl --scenario refund_request --status approved
     goldset import export.csv --map question=input --map label=expected
+    goldset import dump.txt --input-format jsonl -f json
     goldset import oos.jsonl --negative --scenario out_of_scope --rejects bad.jsonl
     """
-    from goldset.importer import import_file, parse_mapping
-    from goldset.ingest import ImportDefaults
+    if legacy_fmt is not None:
+        say("warning: --output-format is deprecated; use --format/-f (the input format is --input-format)")
+        fmt = legacy_fmt
+    from goldset.ingest import ImportDefaults, import_file, parse_mapping
 
     ds = g.dataset()
     defaults = ImportDefaults(
@@ -58,11 +69,7 @@ def import_cmd(
             on_duplicate=on_duplicate,  # type: ignore[arg-type]
             skip_invalid=skip_invalid, rejects=rejects, progress=progress,
         )
-    if result.rejected:
-        say(f"skipped {result.rejected} bad row(s)" + (f"; reasons in {rejects}" if rejects else "; pass --rejects FILE to keep them"))
-        for line in result.problems[:10]:
-            say(f"  {line}")
-    emit(render_write(result, fmt))
+    present(result, fmt, output, rejects=rejects)
 
 
 class _progress:

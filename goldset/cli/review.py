@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from goldset.cli.context import GoldsetContext, command, emit, format_option
-from goldset.cli.results import render_write
+from goldset.cli.context import GoldsetContext, command, output_options, present
+from goldset.cli.render import RESULT_FORMATS
 
 
 @command("review")
@@ -16,10 +18,10 @@ from goldset.cli.results import render_write
 @click.option("--retire", "action", flag_value="retire", help="Status retired: kept, never counted.")
 @click.option("--note", help="Why (kept in the audit log).")
 @click.option("--dry-run", is_flag=True, help="Count the rows that would change; write nothing.")
-@format_option(("table", "json"))
+@output_options(RESULT_FORMATS)
 def review_cmd(
     g: GoldsetContext, ids: tuple[str, ...], where: str | None, action: str | None, note: str | None,
-    dry_run: bool, fmt: str,
+    dry_run: bool, fmt: str, output: Path | None,
 ) -> None:
     """Review examples given by IDS and/or --where; records you as reviewer, now.
 
@@ -27,9 +29,9 @@ def review_cmd(
     goldset review ex-1 ex-2 --approve
     goldset review --where "status = 'draft' AND source = 'expert'" --approve --note "batch 7"
     """
+    from goldset.curation import review
     from goldset.errors import UsageError
-    from goldset.review import review
 
     if action is None:
         raise UsageError("review: give one of --approve, --reject, --retire")
-    emit(render_write(review(g.dataset(), action, ids=list(ids), where=where, note=note, dry_run=dry_run), fmt))  # type: ignore[arg-type]
+    present(review(g.dataset(), action, ids=list(ids), where=where, note=note, dry_run=dry_run), fmt, output)  # type: ignore[arg-type]

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
 
-from goldset.cli.context import (
-    GoldsetContext,
-    color,
-    command,
-    common_options,
-    emit,
-    format_option,
-    say,
-)
-from goldset.render import ROW_FORMATS
+from goldset.cli.context import GoldsetContext, command, common_options, output_options, present
+from goldset.cli.render import RESULT_FORMATS, ROW_FORMATS
+from goldset.vocab import PRIORITIES
 
-_PRIORITY = click.Choice(["P0", "P1", "P2"])
+_PRIORITY = click.Choice(PRIORITIES)
 
 
 @click.group("scenario", context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,95 +40,75 @@ def _field_options(f: Any) -> Any:
 
 
 def _fields(priority: str | None, kw: dict[str, Any]) -> Any:
-    from goldset.taxonomy import ScenarioFields
+    from goldset.curation import ScenarioFields
 
     req = list(kw.pop("required_edge_cases")) or None
     return ScenarioFields(priority=priority, required_edge_cases=req, **kw)
-
-
-def _done(result: Any) -> None:
-    extra = f" (untagged {result.untagged} example(s))" if result.untagged else ""
-    say(f"{result.op.replace('-', ' ')} {result.id} in {result.dataset}{extra}")
 
 
 @command("add")
 @click.argument("scenario_id", metavar="ID")
 @click.option("--priority", type=_PRIORITY, required=True, help="P0 is launch-blocking by default.")
 @_field_options
-def _add(g: GoldsetContext, scenario_id: str, priority: str, note: str | None, **kw: Any) -> None:
+@output_options(RESULT_FORMATS)
+def _add(g: GoldsetContext, scenario_id: str, priority: str, note: str | None, fmt: str, output: Path | None,
+         **kw: Any) -> None:
     """Add scenario ID.
 
     \b
     goldset scenario add refund_request --priority P0 --group billing --min-examples 50
     """
-    from goldset.taxonomy import add_scenario
+    from goldset.curation import add_scenario
 
-    _done(add_scenario(g.dataset(), scenario_id, _fields(priority, kw), note=note))
+    present(add_scenario(g.dataset(), scenario_id, _fields(priority, kw), note=note), fmt, output)
 
 
 @command("edit")
 @click.argument("scenario_id", metavar="ID")
 @click.option("--priority", type=_PRIORITY)
 @_field_options
-def _edit(g: GoldsetContext, scenario_id: str, priority: str | None, note: str | None, **kw: Any) -> None:
+@output_options(RESULT_FORMATS)
+def _edit(g: GoldsetContext, scenario_id: str, priority: str | None, note: str | None, fmt: str,
+          output: Path | None, **kw: Any) -> None:
     """Change fields or requirements of scenario ID (others stay as they are).
 
     \b
     goldset scenario edit refund_request --priority P1 --min-negatives 5
     """
-    from goldset.taxonomy import edit_scenario
+    from goldset.curation import edit_scenario
 
-    _done(edit_scenario(g.dataset(), scenario_id, _fields(priority, kw), note=note))
+    present(edit_scenario(g.dataset(), scenario_id, _fields(priority, kw), note=note), fmt, output)
 
 
 @command("remove")
 @click.argument("scenario_id", metavar="ID")
 @click.option("--untag", is_flag=True, help="Also remove the tag from the examples that carry it.")
 @click.option("--note", help="Why (kept in the audit log).")
-def _remove(g: GoldsetContext, scenario_id: str, untag: bool, note: str | None) -> None:
+@output_options(RESULT_FORMATS)
+def _remove(g: GoldsetContext, scenario_id: str, untag: bool, note: str | None, fmt: str, output: Path | None) -> None:
     """Remove scenario ID (refused while examples carry it, unless --untag)."""
-    from goldset.taxonomy import remove_scenario
+    from goldset.curation import remove_scenario
 
-    _done(remove_scenario(g.dataset(), scenario_id, untag=untag, note=note))
+    present(remove_scenario(g.dataset(), scenario_id, untag=untag, note=note), fmt, output)
 
 
 @command("list")
-@format_option(ROW_FORMATS)
-def _list(g: GoldsetContext, fmt: str) -> None:
+@output_options(ROW_FORMATS)
+def _list(g: GoldsetContext, fmt: str, output: Path | None) -> None:
     """Every scenario with its example counts (counted = statuses in count_status)."""
-    from goldset.render import render_rows
-    from goldset.taxonomy import list_scenarios
+    from goldset.curation import list_scenarios
 
-    cols = ["id", "priority", "group", "owner", "examples", "negatives", "counted", "description"]
-    emit(render_rows(list_scenarios(g.dataset()), fmt, cols, color=color()))
+    present(list_scenarios(g.dataset()), fmt, output, kind="scenarios")
 
 
 @command("show")
 @click.argument("scenario_id", metavar="ID")
-@format_option(("table", "json"))
-def _show(g: GoldsetContext, scenario_id: str, fmt: str) -> None:
+@output_options(RESULT_FORMATS)
+def _show(g: GoldsetContext, scenario_id: str, fmt: str, output: Path | None) -> None:
     """One scenario: its fields, effective requirements and example counts."""
-    from goldset.render import render_model
-    from goldset.taxonomy import show_scenario
+    from goldset.curation import show_scenario
 
-    emit(render_model(show_scenario(g.dataset(), scenario_id), fmt, table=_show_table, color=color()))
-
-
-def _show_table(r: Any) -> list[Any]:
-    from goldset.render import rich_table
-
-    req = {k: v for k, v in r.requirements.model_dump().items() if v not in (None, [], {})}
-    head = [
-        ("id", r.id), ("priority", r.priority), ("group", r.group), ("owner", r.owner),
-        ("description", r.description), ("requirements", ", ".join(f"{k}={v}" for k, v in req.items()) or "none"),
-        ("examples", r.examples), ("positive", r.positive), ("negative", r.negative),
-        ("with an edge case", r.edge_case_examples),
-    ]
-    out: list[Any] = [rich_table(["field", "value"], head)]
-    for title, d in (("by status", r.by_status), ("by tier", r.by_tier), ("by edge case", r.by_edge_case)):
-        if d:
-            out.append(rich_table([title.removeprefix("by "), "examples"], sorted(d.items()), title=title))
-    return out
+    present(show_scenario(g.dataset(), scenario_id), fmt, output)
 
 
 for _cmd in (_add, _list, _show, _edit, _remove):

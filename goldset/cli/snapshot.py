@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from goldset.cli.context import GoldsetContext, command, emit, format_option, say
+from goldset.cli.context import GoldsetContext, command, output_options, present
+from goldset.cli.render import RESULT_FORMATS
 
 
 @command("snapshot")
 @click.option("-m", "--message", required=True, metavar="MSG", help="What changed since the last snapshot (the commit message).")
 @click.option("--tag", metavar="NAME", help="Also tag the commit (e.g. v7): 'eval v12 ran on golden set v7'.")
 @click.option("--no-push", is_flag=True, help="Do not 'dvc push' even when a DVC remote is configured.")
-@format_option(("table", "json"))
-def snapshot_cmd(g: GoldsetContext, message: str, tag: str | None, no_push: bool, fmt: str) -> None:
+@output_options(RESULT_FORMATS)
+def snapshot_cmd(g: GoldsetContext, message: str, tag: str | None, no_push: bool, fmt: str, output: Path | None) -> None:
     """Record the dataset as a version: clean store leftovers, `dvc add` the store, commit the
     .dvc file with the audit log, spec, expectations and reports, optionally tag the commit,
     and `dvc push` the data when a DVC remote is configured.
@@ -22,24 +25,9 @@ def snapshot_cmd(g: GoldsetContext, message: str, tag: str | None, no_push: bool
     \b
     goldset snapshot -m "Add 40 refund negatives" --tag v7
     """
-    from goldset.snapshot import push_failed, snapshot
+    from goldset.history import push_failed, snapshot
 
     result = snapshot(g.workspace(), g.dataset_name, message, tag, push=not no_push)
-    if fmt == "json":
-        emit(result.model_dump_json(indent=2))
-    else:
-        short = (result.commit or "")[:12]
-        if result.committed:
-            say(f"snapshot {short} of {result.dataset}: {result.rows:,} rows in {result.parts} part(s); committed {', '.join(result.files)}")
-        else:
-            say(f"nothing changed since the last snapshot ({short}); no new commit")
-        if result.leftovers_removed:
-            say(f"removed {len(result.leftovers_removed)} leftover file(s) of interrupted writes")
-        if result.tag:
-            say(f"tagged {short} as {result.tag}")
-        if result.pushed:
-            say(f"pushed the data to DVC remote {result.remote!r}")
-        elif result.remote is None:
-            say("no DVC remote configured: the data stays in this machine's DVC cache ('dvc remote add -d storage URL')")
+    present(result, fmt, output)
     if result.push_error:
         raise push_failed(result)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from goldset.cli.context import GoldsetContext, color, command, emit, say
-from goldset.cli.results import render_write
+from goldset.cli.context import GoldsetContext, command, output_options, present
+from goldset.cli.render import RESULT_FORMATS
 
 
 @command("tag")
@@ -19,11 +21,11 @@ from goldset.cli.results import render_write
 @click.option("--negative/--positive", "negative", default=None, help="Set the polarity.")
 @click.option("--dry-run", is_flag=True, help="Count and show the rows that would change; write nothing.")
 @click.option("--note", help="Why (kept in the audit log).")
-@click.option("--format", "-f", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@output_options(RESULT_FORMATS)
 def tag_cmd(
     g: GoldsetContext, ids: tuple[str, ...], where: str | None, scenarios: tuple[str, ...],
     remove_scenarios: tuple[str, ...], edge_cases: tuple[str, ...], remove_edge_cases: tuple[str, ...],
-    tier: str | None, negative: bool | None, dry_run: bool, note: str | None, fmt: str,
+    tier: str | None, negative: bool | None, dry_run: bool, note: str | None, fmt: str, output: Path | None,
 ) -> None:
     """Tag examples given by IDS and/or --where (both: ids that also match).
 
@@ -32,17 +34,11 @@ def tag_cmd(
     goldset tag --where "input ILIKE '%credit card%'" --edge-case card --dry-run
     goldset tag --where "source = 'adversarial'" --negative --tier blocking
     """
-    from goldset.tagging import TagChange, tag
+    from goldset.curation import TagChange, tag
 
     change = TagChange(
         add_scenarios=list(scenarios), remove_scenarios=list(remove_scenarios), add_edge_cases=list(edge_cases),
         remove_edge_cases=list(remove_edge_cases), tier=tier,
         polarity=None if negative is None else ("negative" if negative else "positive"),
     )
-    result = tag(g.dataset(), change, ids=list(ids), where=where, dry_run=dry_run, note=note)
-    if dry_run and fmt == "table" and result.sample:
-        from goldset.render import render_rows
-
-        say(f"sample of the {result.updated} row(s) that would change:")
-        emit(render_rows(result.sample, "table", color=color()))
-    emit(render_write(result, fmt))
+    present(tag(g.dataset(), change, ids=list(ids), where=where, dry_run=dry_run, note=note), fmt, output)
