@@ -9,35 +9,44 @@ from typing import Any
 
 import pytest
 
-from goldset import audit
+from goldset.access import audit
+from goldset.curation import remove
 from goldset.errors import BadInput, PermissionDenied
+from goldset.ingest import add
 
-from conftest import SPEC, write_jsonl
-from helpers_curation import as_user, audit_lines, make_ws
+from helpers.curation import as_user, audit_lines, make_ws
+from helpers.workspace import SPEC, write_jsonl
 
 ROLES = SPEC + "    roles: {res@example.com: research, pm@example.com: pm, eng@example.com: eng}\n"
 
 
 def test_one_line_per_write_with_right_counts(tmp_path: Path) -> None:
-    from goldset import compact, review, taxonomy
-    from goldset.importer import import_file
-    from goldset.tagging import TagChange, tag
+    from goldset.curation import (
+        ScenarioFields,
+        TagChange,
+        add_scenario,
+        edit,
+        review,
+        tag,
+    )
+    from goldset.ingest import import_file
+    from goldset.workspace import compact
 
     ws = make_ws(tmp_path / "ws", ROLES)
     res, pm, eng = (as_user(ws, u) for u in ("res@example.com", "pm@example.com", "eng@example.com"))
     recs = [{"id": f"r{i}", "input": f"refund number {i}" if i < 7 else f"hello {i}"} for i in range(150)]
     import_file(res.dataset(), write_jsonl(tmp_path / "in.jsonl", recs))
-    res.dataset().add([{"id": "extra", "input": "one more"}])
+    add(res.dataset(), [{"id": "extra", "input": "one more"}])
     tag(pm.dataset(), TagChange(add_scenarios=["refund_request"]), where="input LIKE 'refund%'")
     tag(pm.dataset(), TagChange(add_scenarios=["refund_request"]), where="input LIKE 'refund%'")  # no-op: 0 rows
-    review.edit(res.dataset(), "r1", expected="refund_flow")
-    review.review(pm.dataset(), "approve", ids=["r1", "r2", "r3"], note="looks right")
-    res.dataset().remove(["extra"])
-    taxonomy.add_scenario(pm.dataset(), "billing", taxonomy.ScenarioFields(priority="P1"))
-    res.dataset().add([{"id": "late", "input": "a second part"}])
-    compact.compact(eng.dataset())
+    edit(res.dataset(), "r1", expected="refund_flow")
+    review(pm.dataset(), "approve", ids=["r1", "r2", "r3"], note="looks right")
+    remove(res.dataset(), ["extra"])
+    add_scenario(pm.dataset(), "billing", ScenarioFields(priority="P1"))
+    add(res.dataset(), [{"id": "late", "input": "a second part"}])
+    compact(eng.dataset())
     with pytest.raises(PermissionDenied):
-        review.review(res.dataset(), "approve", ids=["r4"])
+        review(res.dataset(), "approve", ids=["r4"])
     got = [(e["op"], e["user"], e["role"], e["rows"], e["allowed"]) for e in audit_lines(ws)]
     assert got == [
         ("import", "res@example.com", "research", 150, True),
@@ -61,10 +70,10 @@ def test_one_line_per_write_with_right_counts(tmp_path: Path) -> None:
 
 
 def test_distinct_reviewer_refusal_is_logged(tmp_path: Path) -> None:
-    from goldset.review import review
+    from goldset.curation import review
 
     ws = make_ws(tmp_path / "ws", SPEC + "    review: {require_distinct_reviewer: true}\n")
-    ws.dataset().add([{"id": "mine", "input": "a"}])
+    add(ws.dataset(), [{"id": "mine", "input": "a"}])
     with pytest.raises(PermissionDenied, match="distinct reviewer"):
         review(ws.dataset(), "approve", ids=["mine"])
     last = audit_lines(ws)[-1]

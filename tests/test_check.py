@@ -4,18 +4,16 @@ pipeline (`dvc repro`) running the validate and coverage stages."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from goldset import vcs
+from goldset.ingest import add
 from goldset.workspace import Workspace
-from tests.helpers_validation import CLEAN, clean
+
+from helpers.validation import CLEAN, clean
+from helpers.vcs import dvc, git
 
 
 def _check(run_cli: Callable[..., Any], ws: Workspace) -> tuple[int, dict[str, Any]]:
@@ -52,7 +50,7 @@ def test_check_fails_on_validation_only(bare_ws: Workspace, run_cli: Callable[..
 
 
 def test_check_fails_on_coverage_only(bare_ws: Workspace, run_cli: Callable[..., Any]) -> None:
-    bare_ws.dataset().add([r for r in CLEAN if r["id"] != "r3"])  # refund_request loses its negative
+    add(bare_ws.dataset(), [r for r in CLEAN if r["id"] != "r3"])  # refund_request loses its negative
     code, doc = _check(run_cli, bare_ws)
     assert code == 1
     assert (doc["passed"], doc["validation_passed"], doc["coverage_gate_passed"]) == (False, True, False)
@@ -63,28 +61,20 @@ def test_check_fails_on_coverage_only(bare_ws: Workspace, run_cli: Callable[...,
     assert "coverage gate: refund_request is below its bar" in r.stderr
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    # dvc runs each stage's `goldset ...` through the shell: it must find this venv's goldset.
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    return env
-
-
 @pytest.mark.slow
 def test_dvc_repro_runs_validate_and_coverage(git_ws: Workspace) -> None:
     root = git_ws.root
     clean(git_ws.dataset(), [{"id": "x1", "input": "cancel my order", "expected": "refund", "scenarios": ["cancel_order"]}])
-    vcs.dvc(root, "add", "-q", "datasets/support-bot")
-    vcs.git(root, "add", "-A")
-    vcs.git(root, "commit", "-q", "-m", "data")
-    proc = subprocess.run([sys.executable, "-m", "dvc", "repro"], cwd=root, env=_env(), capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr or proc.stdout
-    assert "Running stage 'validate'" in proc.stdout and "Running stage 'coverage'" in proc.stdout
+    dvc(root, "add", "-q", "datasets/support-bot")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "data")
+    # dvc runs each stage's `goldset ...` through the shell: helpers.vcs puts this venv's first on PATH.
+    out = dvc(root, "repro")
+    assert "Running stage 'validate'" in out and "Running stage 'coverage'" in out
     validation = json.loads((root / "reports" / "validation.json").read_text())
     coverage = json.loads((root / "reports" / "coverage.json").read_text())
     # --exit-zero: the stage succeeds and records the failure for `dvc metrics`
     assert validation["success"] is False and validation["metrics"]["label-conflict"] == 2
     assert coverage["gate"]["passed"] is True
-    shown = subprocess.run([sys.executable, "-m", "dvc", "metrics", "show", "--json"], cwd=root, env=_env(),
-                           capture_output=True, text=True, check=True)
-    assert "label-conflict" in shown.stdout
+    shown = dvc(root, "metrics", "show", "--json")
+    assert "label-conflict" in shown

@@ -14,7 +14,8 @@ import pytest
 from goldset.cli import COMMANDS
 from goldset.workspace import Workspace
 
-from conftest import git, write_jsonl, write_spec
+from helpers.vcs import git
+from helpers.workspace import write_jsonl, write_spec
 
 RECS = [
     {"id": "r1", "input": "I want a refund", "expected": "refund_flow", "scenarios": ["refund_request"], "tier": "blocking", "status": "approved"},
@@ -142,9 +143,9 @@ def test_add_and_remove(filled: Path, run_cli) -> None:  # type: ignore[no-untyp
     assert audit[0]["rows"] == 5 and audit[2]["ids"] == ["p1"]
 
 
-def test_every_command_has_help_and_is_in_readme(run_cli) -> None:  # type: ignore[no-untyped-def]
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+def test_every_command_has_help_and_is_in_the_cli_reference(run_cli) -> None:  # type: ignore[no-untyped-def]
+    reference = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text()
     for verb in COMMANDS:
         res = run_cli(verb, "--help")
         assert res.exit_code == 0 and "Usage:" in res.stdout, verb
-        assert f"goldset {verb}" in readme, f"README does not document `goldset {verb}`"
+        assert f"goldset {verb}" in reference, f"docs/cli.md does not document `goldset {verb}`"

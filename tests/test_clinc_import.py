@@ -10,7 +10,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import clinc_records, clinc_spec, needs_clinc, write_jsonl
+from helpers.clinc import clinc_records, clinc_spec, needs_clinc
+from helpers.workspace import write_jsonl
 
 pytestmark = [needs_clinc, pytest.mark.clinc]
 
@@ -25,7 +26,7 @@ def clinc_ws(tmp_path: Path) -> Path:
 
 def test_all_rows_import_with_ids_and_counts_match_plain_pyarrow(clinc_ws: Path, tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
     f = write_jsonl(tmp_path / "clinc.jsonl", clinc_records(with_ids=True))
-    res = run_cli("-C", str(clinc_ws), "import", str(f), "--status", "approved", "--output-format", "json")
+    res = run_cli("-C", str(clinc_ws), "import", str(f), "--status", "approved", "--format", "json")
     assert res.exit_code == 0, res.stderr
     assert json.loads(res.stdout)["added"] == 23_700
 
@@ -66,7 +67,7 @@ def test_without_ids_the_five_repeated_texts_are_named(clinc_ws: Path, tmp_path:
     assert named == repeated
     assert not list((clinc_ws / "datasets" / "clinc").glob("*.parquet"))  # nothing written
 
-    res = run_cli("-C", str(clinc_ws), "import", str(f), "--on-duplicate", "skip", "--output-format", "json")
+    res = run_cli("-C", str(clinc_ws), "import", str(f), "--on-duplicate", "skip", "--format", "json")
     assert res.exit_code == 0, res.stderr
     out = json.loads(res.stdout)
     assert out["added"] == 23_695 and out["skipped"] == 5

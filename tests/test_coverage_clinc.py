@@ -12,7 +12,8 @@ import pytest
 from goldset.coverage import compute_coverage
 from goldset.workspace import Workspace
 
-from conftest import CLINC_DIR, clinc_records, clinc_spec, needs_clinc, write_jsonl
+from helpers.clinc import CLINC_DIR, clinc_records, clinc_spec, needs_clinc
+from helpers.workspace import write_jsonl
 
 pytestmark = [pytest.mark.clinc, needs_clinc]
 

@@ -4,34 +4,20 @@ how per-scenario counts moved between commits."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from goldset import vcs
+from goldset.ingest import add
 from goldset.workspace import Workspace
 
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    # dvc runs the stage's `goldset ...` command through the shell: it must find our venv's.
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    return env
-
-
-def _dvc(root: Path, *args: str) -> str:
-    proc = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=root, env=_env(), capture_output=True, text=True)
-    assert proc.returncode == 0, f"dvc {' '.join(args)}: {proc.stderr or proc.stdout}"
-    return proc.stdout
+from helpers.vcs import dvc, git
 
 
 def _commit(root: Path, message: str, data: bool = True) -> None:
     if data:
-        _dvc(root, "add", "-q", "datasets/support-bot")
-    vcs.git(root, "add", "-A")
-    vcs.git(root, "commit", "-q", "-m", message)
+        dvc(root, "add", "-q", "datasets/support-bot")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
 
 
 def _row(id_: str, scenarios: list[str], polarity: str = "positive") -> dict[str, Any]:
@@ -42,10 +28,10 @@ def _row(id_: str, scenarios: list[str], polarity: str = "positive") -> dict[str
 def test_repro_and_metrics_diff(git_ws: Workspace) -> None:
     root = git_ws.root
     ds = git_ws.dataset()
-    ds.add([_row("a", ["refund_request"]), _row("b", ["refund_request"]), _row("c", ["refund_request"], "negative")])
+    add(ds, [_row("a", ["refund_request"]), _row("b", ["refund_request"]), _row("c", ["refund_request"], "negative")])
     _commit(root, "three refunds")
 
-    _dvc(root, "repro", "coverage")
+    dvc(root, "repro", "coverage")
     report = json.loads((root / "reports" / "coverage.json").read_text())
     assert report["metrics"]["scenarios"]["refund_request"]["counted"] == 3
     assert report["metrics"]["scenarios"]["cancel_order"]["counted"] == 0
@@ -53,13 +39,13 @@ def test_repro_and_metrics_diff(git_ws: Workspace) -> None:
     _commit(root, "coverage report", data=False)
 
     # A tagging change: example b also covers cancel_order.
-    Workspace.open(root).dataset().add([_row("b", ["refund_request", "cancel_order"])], on_duplicate="update")
-    _dvc(root, "repro", "coverage")
+    add(Workspace.open(root).dataset(), [_row("b", ["refund_request", "cancel_order"])], on_duplicate="update")
+    dvc(root, "repro", "coverage")
     report = json.loads((root / "reports" / "coverage.json").read_text())
     assert report["metrics"]["scenarios"]["cancel_order"]["counted"] == 1
     _commit(root, "tag b as cancel_order")
 
-    diff = json.loads(_dvc(root, "metrics", "diff", "HEAD~1", "HEAD", "--json"))
+    diff = json.loads(dvc(root, "metrics", "diff", "HEAD~1", "HEAD", "--json"))
     changes = diff["reports/coverage.json"]
     assert changes["metrics.scenarios.cancel_order.counted"]["old"] == 0
     assert changes["metrics.scenarios.cancel_order.counted"]["new"] == 1

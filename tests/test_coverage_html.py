@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from goldset.coverage import compute_coverage
-from goldset.coverage_render import html
-from goldset.traffic import parse_traffic
+from goldset.cli.render.coverage import html
+from goldset.coverage import compute_coverage, parse_traffic
 
-import helpers_coverage as H
+from helpers import coverage as H
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")

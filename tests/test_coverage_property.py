@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from goldset.coverage import compute_coverage
+from goldset.ingest import add
 from goldset.workspace import Workspace
 
 SPEC = """\
@@ -63,7 +64,7 @@ def test_report_matches_python(rows: list[dict[str, Any]]) -> None:
         (root / "goldset.yaml").write_text(SPEC + "      gone: P2\n", encoding="utf-8")
         ds = Workspace.open(root).dataset()
         if rows:
-            ds.add([{"id": f"r{i}", "input": f"in {i}", **r} for i, r in enumerate(rows)])
+            add(ds, [{"id": f"r{i}", "input": f"in {i}", **r} for i, r in enumerate(rows)])
         (root / "goldset.yaml").write_text(SPEC, encoding="utf-8")
         report = compute_coverage(Workspace.open(root).dataset())
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from goldset.coverage import parse_traffic, read_traffic
 from goldset.errors import BadInput
-from goldset.traffic import parse_traffic, read_traffic
 
 
 def test_csv_counts_become_shares() -> None:

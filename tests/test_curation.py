@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
+from goldset.curation import edit, review
 from goldset.errors import BadInput, PermissionDenied, UnknownId, UsageError
-from goldset.review import edit, review
+from goldset.ingest import add
 
-from conftest import SPEC
-from helpers_curation import as_user, make_ws, rows, seed, store_bytes
+from helpers.curation import as_user, make_ws, rows, seed, store_bytes
+from helpers.workspace import SPEC
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def test_edit_input_recomputes_hash_like_import(ws: Any) -> None:
     ds = ws.dataset()
     r = edit(ds, "x0", input="  Brand NEW   input ", expected="new_label", metadata='{"ticket": "T-1"}', source="production")
     assert (r.updated, r.parts_replaced) == (1, 1)
-    ds.add([{"input": "brand new input"}])  # same normalized input: import derives the same hash
+    add(ds, [{"input": "brand new input"}])  # same normalized input: import derives the same hash
     got = rows(ws, "SELECT id, input, expected, metadata, source, input_hash FROM examples WHERE input ILIKE '%brand new%' ORDER BY id")
     assert len(got) == 2 and got[0]["input_hash"] == got[1]["input_hash"]
     x0 = next(g for g in got if g["id"] == "x0")
@@ -79,8 +80,8 @@ def test_review_dry_run_and_cli(ws: Any, run_cli: Any) -> None:
 def test_distinct_reviewer(tmp_path: Path) -> None:
     ws = make_ws(tmp_path / "ws", SPEC + "    review: {require_distinct_reviewer: true}\n")
     author, other = as_user(ws, "author@example.com"), as_user(ws, "other@example.com")
-    author.dataset().add([{"id": "a1", "input": "one"}, {"id": "a2", "input": "two"}])
-    other.dataset().add([{"id": "o1", "input": "three"}])
+    add(author.dataset(), [{"id": "a1", "input": "one"}, {"id": "a2", "input": "two"}])
+    add(other.dataset(), [{"id": "o1", "input": "three"}])
     before = store_bytes(ws)
     with pytest.raises(PermissionDenied, match=r"author@example.com created a1, a2"):
         review(author.dataset(), "approve", where="true")
@@ -91,7 +92,7 @@ def test_distinct_reviewer(tmp_path: Path) -> None:
 
 
 def test_compact_keeps_every_row(ws: Any, run_cli: Any) -> None:
-    from goldset.compact import compact
+    from goldset.workspace import compact
 
     ds = ws.dataset()
     before = rows(ws)

@@ -4,48 +4,22 @@ and CLINC150 with the 1,000 oos_test negatives retired."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from goldset.diff import DiffReport, diff
-from goldset.importer import import_file
-from goldset.ingest import ImportDefaults
-from goldset.review import review
-from goldset.snapshot import snapshot
-from goldset.tagging import TagChange, tag
+from goldset.curation import remove, review
+from goldset.history import DiffReport, at, diff, snapshot
+from goldset.ingest import ImportDefaults, add, import_file
 from goldset.workspace import Workspace
-from tests import helpers_versions as H
 
-from conftest import clinc_records, clinc_spec, identity_env, needs_clinc, write_jsonl
+from helpers import versions as H
+from helpers.clinc import clinc_records, clinc_spec, needs_clinc
+from helpers.workspace import write_jsonl
 
 RunCli = Callable[..., Any]
-@pytest.fixture(scope="module")
-def _story(_git_ws_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """v1 import; v2 tag c1+c2 with cancel_order and approve c1 (review); v3 remove n1."""
-    root = tmp_path_factory.mktemp("story") / "ws"
-    shutil.copytree(_git_ws_template, root, symlinks=True)
-    with identity_env():
-        ws = Workspace.open(root)
-        ds = ws.dataset()
-        ds.add(H.V1_ROWS)
-        snapshot(ws, None, "import", tag="v1")
-        tag(ds, TagChange(add_scenarios=["cancel_order"]), ids=["c1", "c2"])
-        review(ds, "approve", ids=["c1"])
-        snapshot(ws, None, "tag and review", tag="v2")
-        ds.remove(["n1"])
-        snapshot(ws, None, "remove n1", tag="v3")
-    return root
-
-
-@pytest.fixture
-def story(_story: Path, tmp_path: Path) -> Workspace:
-    root = tmp_path / "ws"
-    shutil.copytree(_story, root, symlinks=True)
-    return Workspace.open(root)
 
 
 def _scenarios(r: DiffReport) -> dict[str, tuple[Any, ...]]:
@@ -107,9 +81,9 @@ def test_same_version_and_shared_parts(story: Workspace) -> None:
 
 def test_default_is_head_against_the_working_store(story: Workspace, run_cli: RunCli) -> None:
     ds = story.dataset()
-    ds.add([{"id": "n2", "input": "Refund a stranger's order", "polarity": "negative",
+    add(ds, [{"id": "n2", "input": "Refund a stranger's order", "polarity": "negative",
              "scenarios": ["refund_request"], "status": "approved"}])
-    ds.remove(["g1"])
+    remove(ds, ["g1"])
     res = run_cli("diff", "-C", str(story.root), "-f", "json")
     assert res.exit_code == 0, res.stderr
     r = json.loads(res.stdout)
@@ -169,7 +143,7 @@ def test_clinc_retiring_oos_test_flips_the_gate(git_ws: Workspace, tmp_path: Pat
     assert r.gate_flip == "pass_to_fail" and r.gate.failing_after == ["out_of_scope"]
     # Through --rev, each version reads as it was written.
     assert H.rows_of(ws, "clinc-v1")[0]["status"] == "approved"
-    retired = ws.at("clinc-v2").dataset().query("SELECT count(*) AS n FROM examples WHERE status = 'retired'")
+    retired = at(ws, "clinc-v2").dataset().query("SELECT count(*) AS n FROM examples WHERE status = 'retired'")
     assert retired.column("n")[0].as_py() == 1000
 
 
@@ -186,8 +160,8 @@ def test_each_side_uses_its_own_spec(story: Workspace) -> None:
 
 
 def test_revision_spec_is_parsed_once_and_cached(story: Workspace) -> None:
-    first = story.at("v2").spec
+    first = at(story, "v2").spec
     cached = list((story.root / ".goldset" / "cache" / "spec").glob("*.json"))
     assert len(cached) == 1  # v1, v2 and v3 share one goldset.yaml blob
-    assert story.at("v1").spec == first
-    assert Workspace.open(story.root).at("v3").spec == story.spec
+    assert at(story, "v1").spec == first
+    assert at(Workspace.open(story.root), "v3").spec == story.spec

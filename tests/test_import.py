@@ -12,11 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from goldset.errors import BadInput, DuplicateIds
-from goldset.importer import import_file, parse_mapping
-from goldset.ingest import ImportDefaults
+from goldset.ingest import ImportDefaults, add, import_file, parse_mapping
 from goldset.workspace import Workspace
 
-from conftest import write_jsonl
+from helpers.workspace import write_jsonl
 
 
 def _snapshot(ws: Workspace) -> dict[str, bytes]:
@@ -104,7 +103,7 @@ def test_fast_and_exact_paths_store_identical_rows(bare_ws: Workspace, tmp_path:
     recs = [{"id": f"r{i}", "input": f"text {i}", "scenarios": "greeting", "split": "train", "n": i} for i in range(5)]
     import_file(bare_ws.dataset(), write_jsonl(tmp_path / "fast.jsonl", recs))
     # add() always takes the exact path: identical content -> unchanged
-    res = bare_ws.dataset().add(recs)
+    res = add(bare_ws.dataset(), recs)
     assert (res.added, res.unchanged) == (0, 5)
 
 
@@ -145,7 +144,7 @@ def _jsonl_text(path: Path, text: str | bytes) -> Path:
     ],
 )
 def test_bad_input_is_refused_with_line_and_reason(bare_ws: Workspace, tmp_path: Path, name: str, content: str | bytes, match: str) -> None:
-    bare_ws.dataset().add([{"id": "existing", "input": "already here"}])
+    add(bare_ws.dataset(), [{"id": "existing", "input": "already here"}])
     _assert_refused(bare_ws, _jsonl_text(tmp_path / name, content), match)
 
 
@@ -165,7 +164,7 @@ def test_duplicate_ids_in_one_file(bare_ws: Workspace, tmp_path: Path) -> None:
 
 def test_duplicate_against_store_error_skip_update(bare_ws: Workspace, tmp_path: Path) -> None:
     ds = bare_ws.dataset()
-    ds.add([{"id": "x", "input": "a", "expected": "old"}])
+    add(ds, [{"id": "x", "input": "a", "expected": "old"}])
     f = write_jsonl(tmp_path / "d.jsonl", [{"id": "x", "input": "a", "expected": "new"}, {"id": "z", "input": "z"}])
     _assert_refused(bare_ws, f, "already in dataset 'support-bot' with different content: x")
     assert import_file(ds, f, on_duplicate="skip").skipped == 1
@@ -225,7 +224,7 @@ def test_path_traversal_dataset_name_refused(bare_ws: Workspace) -> None:
 
 def test_large_file_streams_in_blocks(bare_ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Blocks are bounded: a file many blocks long imports whole, line numbers stay right."""
-    import goldset.readers as readers
+    import goldset.ingest._readers as readers
 
     monkeypatch.setattr(readers, "BLOCK_BYTES", 4096)
     recs = [{"id": f"r{i}", "input": f"row number {i}", "scenarios": "greeting"} for i in range(3000)]
@@ -264,6 +263,6 @@ def test_staging_leftovers_of_killed_imports_are_removed_after_a_day(bare_ws: Wo
         (d / "chunk-000000.parquet").write_bytes(b"x")
     day_ago = os.stat(stale).st_mtime - 25 * 3600
     os.utime(stale, (day_ago, day_ago))
-    bare_ws.dataset().add([{"input": "hello"}])
+    add(bare_ws.dataset(), [{"input": "hello"}])
     assert not stale.exists() and fresh.exists()
     assert [p.name for p in (tmp_path / "tmp").iterdir()] == ["goldset-stage-running"]  # ours is gone too

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from goldset import predicate
 from goldset.errors import BadInput
+from goldset.store import predicate
 
-from conftest import SPEC
-from helpers_curation import audit_lines, make_ws, seed, store_bytes
+from helpers.curation import audit_lines, make_ws, seed, store_bytes
+from helpers.workspace import SPEC
 
 
 @pytest.fixture

@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 
+from goldset.curation import remove
 from goldset.errors import PermissionDenied
+from goldset.ingest import add
 from goldset.workspace import Workspace
 
-from conftest import write_jsonl
-from helpers_curation import NOBODY, USERS, as_user, audit_lines, make_ws, store_bytes
+from helpers.curation import NOBODY, USERS, as_user, audit_lines, make_ws, store_bytes
+from helpers.workspace import write_jsonl
 
 TAGS = [*USERS, "nobody"]
 SPEC = """\
@@ -81,30 +83,40 @@ def cli_args(cmd: str, tag: str, tmp: Path) -> list[str]:
 
 
 def api_call(cmd: str, tag: str, tmp: Path) -> Callable[[Workspace], Any]:
-    from goldset import compact, review, taxonomy
-    from goldset.importer import import_file
-    from goldset.tagging import TagChange
-    from goldset.tagging import tag as tag_rows
+    from goldset.curation import (
+        ScenarioFields,
+        TagChange,
+        add_edge_case,
+        add_scenario,
+        edit,
+        edit_scenario,
+        remove_edge_case,
+        remove_scenario,
+        review,
+    )
+    from goldset.curation import tag as tag_rows
+    from goldset.ingest import import_file
+    from goldset.workspace import compact
 
-    f = taxonomy.ScenarioFields
+    f = ScenarioFields
     calls: dict[str, Callable[[Workspace], Any]] = {
         "import": lambda w: import_file(w.dataset(), write_jsonl(tmp / f"api-{tag}.jsonl", [{"id": f"api-imp-{tag}", "input": f"api {tag}"}])),
-        "add": lambda w: w.dataset().add([{"id": f"api-add-{tag}", "input": f"api added {tag}"}]),
-        "remove": lambda w: w.dataset().remove([f"rm2-{tag}"]),
-        "scenario add": lambda w: taxonomy.add_scenario(w.dataset(), f"api_{tag}", f(priority="P2")),
-        "scenario edit": lambda w: taxonomy.edit_scenario(w.dataset(), "greeting", f(owner=f"{tag}@x")),
-        "scenario remove": lambda w: taxonomy.remove_scenario(w.dataset(), f"api_rm_{tag}"),
-        "edge-case add": lambda w: taxonomy.add_edge_case(w.dataset(), f"api_e_{tag}"),
-        "edge-case remove": lambda w: taxonomy.remove_edge_case(w.dataset(), f"api_erm_{tag}"),
+        "add": lambda w: add(w.dataset(), [{"id": f"api-add-{tag}", "input": f"api added {tag}"}]),
+        "remove": lambda w: remove(w.dataset(), [f"rm2-{tag}"]),
+        "scenario add": lambda w: add_scenario(w.dataset(), f"api_{tag}", f(priority="P2")),
+        "scenario edit": lambda w: edit_scenario(w.dataset(), "greeting", f(owner=f"{tag}@x")),
+        "scenario remove": lambda w: remove_scenario(w.dataset(), f"api_rm_{tag}"),
+        "edge-case add": lambda w: add_edge_case(w.dataset(), f"api_e_{tag}"),
+        "edge-case remove": lambda w: remove_edge_case(w.dataset(), f"api_erm_{tag}"),
         "tag --scenario": lambda w: tag_rows(w.dataset(), TagChange(add_scenarios=["greeting"]), ids=["x2"]),
         "tag --tier": lambda w: tag_rows(w.dataset(), TagChange(tier="monitor"), ids=["x2"]),
         "tag --edge-case": lambda w: tag_rows(w.dataset(), TagChange(add_edge_cases=["typo"]), ids=["x2"]),
         "tag --negative": lambda w: tag_rows(w.dataset(), TagChange(polarity="negative"), ids=["x2"]),
-        "edit": lambda w: review.edit(w.dataset(), "x2", expected=f"api {tag}"),
-        "review --approve": lambda w: review.review(w.dataset(), "approve", ids=["x2"]),
-        "review --reject": lambda w: review.review(w.dataset(), "reject", ids=["x2"]),
-        "review --retire": lambda w: review.review(w.dataset(), "retire", where="id = 'x2'"),
-        "compact": lambda w: compact.compact(w.dataset()),
+        "edit": lambda w: edit(w.dataset(), "x2", expected=f"api {tag}"),
+        "review --approve": lambda w: review(w.dataset(), "approve", ids=["x2"]),
+        "review --reject": lambda w: review(w.dataset(), "reject", ids=["x2"]),
+        "review --retire": lambda w: review(w.dataset(), "retire", where="id = 'x2'"),
+        "compact": lambda w: compact(w.dataset()),
     }
     return calls[cmd]
 
@@ -113,15 +125,19 @@ def api_call(cmd: str, tag: str, tmp: Path) -> Callable[[Workspace], Any]:
 def ws(tmp_path: Path) -> Workspace:
     w = make_ws(tmp_path / "ws", SPEC)
     admin = as_user(w, USERS["admin"])
-    from goldset import taxonomy
+    from goldset.curation import (
+        ScenarioFields,
+        add_edge_case,
+        add_scenario,
+    )
 
     for tag in TAGS:  # things each role's allowed run removes
-        taxonomy.add_scenario(admin.dataset(), f"api_rm_{tag}", taxonomy.ScenarioFields(priority="P2"))
-        taxonomy.add_edge_case(admin.dataset(), f"api_erm_{tag}")
+        add_scenario(admin.dataset(), f"api_rm_{tag}", ScenarioFields(priority="P2"))
+        add_edge_case(admin.dataset(), f"api_erm_{tag}")
     ds = as_user(w, USERS["admin"]).dataset()
-    ds.add([{"id": "x1", "input": "first"}, {"id": "x2", "input": "second"}])
-    ds.add([{"id": f"rm-{t}", "input": f"remove me {t}"} for t in TAGS])
-    ds.add([{"id": f"rm2-{t}", "input": f"remove me too {t}"} for t in TAGS])
+    add(ds, [{"id": "x1", "input": "first"}, {"id": "x2", "input": "second"}])
+    add(ds, [{"id": f"rm-{t}", "input": f"remove me {t}"} for t in TAGS])
+    add(ds, [{"id": f"rm2-{t}", "input": f"remove me too {t}"} for t in TAGS])
     return w
 
 
@@ -170,22 +186,22 @@ def test_reads_need_no_role(ws: Workspace, run_cli: Any, monkeypatch: pytest.Mon
 
 
 def test_no_roles_means_everyone_may_do_everything(tmp_path: Path) -> None:
-    from goldset import roles
-    from goldset.compact import compact
-    from goldset.tagging import TagChange, tag
+    from goldset.access import roles
+    from goldset.curation import TagChange, tag
+    from goldset.workspace import compact
 
     w = make_ws(tmp_path / "ws", SPEC.split("    roles:")[0])
     u = as_user(w, "stranger@example.com")
-    u.dataset().add([{"id": "a", "input": "a"}])
-    u.dataset().add([{"id": "b", "input": "b"}])
+    add(u.dataset(), [{"id": "a", "input": "a"}])
+    add(u.dataset(), [{"id": "b", "input": "b"}])
     tag(u.dataset(), TagChange(add_scenarios=["greeting"], tier="blocking", polarity="negative", add_edge_cases=["typo"]), ids=["a"])
     assert compact(u.dataset()).parts_written == 1
-    assert all(roles.may(u.dataset(), a) for a in roles.ACTIONS)
+    assert all(roles.may(u.dataset().spec.roles, u.user, a) for a in roles.ACTIONS)
     assert all(e["allowed"] and e["role"] is None for e in audit_lines(w))
 
 
 def test_denied_tag_names_every_needed_role(ws: Workspace) -> None:
-    from goldset.tagging import TagChange, tag
+    from goldset.curation import TagChange, tag
 
     pm = as_user(ws, USERS["pm"])
     # pm may tag scenarios but not polarity: the whole change is refused

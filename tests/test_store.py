@@ -14,8 +14,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from goldset.curation import update
+from goldset.ingest import add
 from goldset.store import LOCK_FILE, MANIFEST, Store
 from goldset.workspace import Workspace
+
+from helpers.store import rewrite
 
 CHILD = Path(__file__).with_name("writer_child.py")
 CONTENT = "id, input, expected, polarity, scenarios, edge_cases, tier, status, source, metadata"
@@ -44,7 +48,7 @@ def _run_crash_loop(root: Path, rounds: int) -> tuple[int, int]:
     """Kill writers at random moments; each time the store is exactly before or after."""
     rng = random.Random(1234)
     ds = Workspace.open(root).dataset()
-    ds.add([{"id": f"base-{i}", "input": f"base {i}", "expected": "x"} for i in range(300)])
+    add(ds, [{"id": f"base-{i}", "input": f"base {i}", "expected": "x"} for i in range(300)])
     # How long does one write take here? Kill points are drawn across that window.
     t0 = time.monotonic()
     p = _spawn(root, "add", 999, 3000)
@@ -79,7 +83,7 @@ def _run_crash_loop(root: Path, rounds: int) -> tuple[int, int]:
                 assert all(r[2].endswith(f" v{k}") for r in after_state), f"round {k}: half an update"
             after_count += 1
         # The next write removes the crashed writer's leftovers.
-        Workspace.open(root).dataset().add([{"id": f"probe-{k}", "input": f"probe {k}", "expected": "p"}])
+        add(Workspace.open(root).dataset(), [{"id": f"probe-{k}", "input": f"probe {k}", "expected": "p"}])
         _live_files_exactly_manifest(root)
     return before_count, after_count
 
@@ -115,7 +119,7 @@ def test_two_writers_at_once_lose_nothing(bare_ws: Workspace) -> None:
 
 def test_reader_does_not_wait_for_writer(bare_ws: Workspace) -> None:
     ds = bare_ws.dataset()
-    ds.add([{"id": "a", "input": "hello"}])
+    add(ds, [{"id": "a", "input": "hello"}])
     with ds.store.transaction():
         # the lock is held by "another writer": reading still works at once
         t = time.monotonic()
@@ -134,13 +138,13 @@ def test_lock_timeout_is_a_clear_store_error(bare_ws: Workspace) -> None:
 
 def test_leftovers_are_removed_on_next_write_and_invisible_to_readers(bare_ws: Workspace) -> None:
     ds = bare_ws.dataset()
-    ds.add([{"id": "a", "input": "hello"}])
+    add(ds, [{"id": "a", "input": "hello"}])
     stray = ds.path / "part-crashed.parquet"
     stray.write_bytes(b"PAR1 half written")
     tmp = ds.path / "part-x.parquet.tmp"
     tmp.write_bytes(b"junk")
     assert ds.count() == 1  # goldset reads through the manifest
-    ds.add([{"id": "b", "input": "bye"}])
+    add(ds, [{"id": "b", "input": "bye"}])
     assert not stray.exists() and not tmp.exists()
     _live_files_exactly_manifest(bare_ws.root)
 
@@ -149,7 +153,7 @@ def test_damaged_manifest_is_a_clear_error(bare_ws: Workspace) -> None:
     from goldset.errors import StoreError
 
     ds = bare_ws.dataset()
-    ds.add([{"id": "a", "input": "hello"}])
+    add(ds, [{"id": "a", "input": "hello"}])
     (ds.path / MANIFEST).write_text("{not json", encoding="utf-8")
     with pytest.raises(StoreError, match="damaged manifest"):
         ds.count()
@@ -158,19 +162,19 @@ def test_damaged_manifest_is_a_clear_error(bare_ws: Workspace) -> None:
 def test_update_rewrites_only_the_parts_holding_the_ids(bare_ws: Workspace) -> None:
     ds = bare_ws.dataset()
     for k in range(4):
-        ds.add([{"id": f"p{k}-{i}", "input": f"part {k} row {i}"} for i in range(50)])
+        add(ds, [{"id": f"p{k}-{i}", "input": f"part {k} row {i}"} for i in range(50)])
     before = {p.name for p in ds.manifest().parts}
     assert len(before) == 4
-    from goldset import db
+    from goldset.store import db
 
     con = db.connect()
-    res = ds.rewrite(con, "id IN ('p2-1', 'p2-7')", {"expected": "'new'"}, op="update")
+    res = rewrite(ds, con, "id IN ('p2-1', 'p2-7')", {"expected": "'new'"}, op="update")
     after = {p.name for p in ds.manifest().parts}
     assert res.updated == 2 and res.parts_replaced == 1 and res.parts_written == 1
     assert len(before & after) == 3  # three parts untouched, byte for byte the same files
     assert ds.query("SELECT count(*) AS n FROM examples WHERE expected = 'new'").column("n")[0].as_py() == 2
     # updating to the same value changes nothing and writes nothing
-    again = ds.rewrite(con, "id IN ('p2-1', 'p2-7')", {"expected": "'new'"}, op="update")
+    again = rewrite(ds, con, "id IN ('p2-1', 'p2-7')", {"expected": "'new'"}, op="update")
     assert again.updated == 0 and again.parts_written == 0
 
 
@@ -178,18 +182,18 @@ def test_library_update_tags_many_and_edits_one(bare_ws: Workspace) -> None:
     from goldset.errors import BadInput, UsageError
 
     ds = bare_ws.dataset()
-    ds.add([{"id": f"u{i}", "input": f"question {i}"} for i in range(3)])
-    res = ds.update(["u0", "u1"], add_scenarios=["refund_request"], tier="blocking")
+    add(ds, [{"id": f"u{i}", "input": f"question {i}"} for i in range(3)])
+    res = update(ds, ["u0", "u1"], add_scenarios=["refund_request"], tier="blocking")
     assert res.updated == 2
-    res = ds.update(["u2"], expected="refund_flow", input="Question two, reworded")
+    res = update(ds, ["u2"], expected="refund_flow", input="Question two, reworded")
     assert res.updated == 1
     rows = {r["id"]: r for r in ds.query("SELECT * FROM examples").to_pylist()}
     assert rows["u0"]["scenarios"] == ["refund_request"] and rows["u1"]["tier"] == "blocking"
     assert rows["u2"]["expected"] == "refund_flow" and rows["u2"]["input"] == "Question two, reworded"
     assert rows["u2"]["input_hash"] != rows["u0"]["input_hash"]
     with pytest.raises(UsageError, match="one example at a time"):
-        ds.update(["u0", "u1"], expected="x")
+        update(ds, ["u0", "u1"], expected="x")
     with pytest.raises(UsageError, match="update: colour"):
-        ds.update(["u0"], colour="red")
+        update(ds, ["u0"], colour="red")
     with pytest.raises(BadInput, match="unknown scenario"):
-        ds.update(["u0"], add_scenarios=["nope"])
+        update(ds, ["u0"], add_scenarios=["nope"])

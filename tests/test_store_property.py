@@ -10,12 +10,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from goldset import db
 from goldset.errors import DuplicateIds
-from goldset.importer import import_file
+from goldset.ingest import add, import_file
+from goldset.store import db
 from goldset.workspace import Workspace
 
-from conftest import SPEC, write_jsonl
+from helpers.store import rewrite
+from helpers.workspace import SPEC, write_jsonl
 
 IDS = st.sampled_from([f"e{i}" for i in range(12)])
 TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=12).filter(lambda s: s.strip())
@@ -63,14 +64,14 @@ def _apply_model(model: dict[str, tuple[Any, ...]], op: str, arg: Any, extra: An
 def _apply_store(ws: Workspace, tmp: Path, op: str, arg: Any, extra: Any) -> None:
     ds = ws.dataset()
     if op == "add":
-        ds.add(arg, on_duplicate=extra)
+        add(ds, arg, on_duplicate=extra)
     elif op == "import":
         import_file(ds, write_jsonl(tmp / "batch.jsonl", arg), on_duplicate=extra)
     else:
         con = db.connect()
         con.execute("CREATE TEMP TABLE _ids AS SELECT unnest(?::VARCHAR[]) AS id", [list(arg)])
         assignments = None if op == "remove" else {"expected": db.sql_str(extra)}
-        ds.rewrite(con, "id IN (SELECT id FROM _ids)", assignments, op=op)
+        rewrite(ds, con, "id IN (SELECT id FROM _ids)", assignments, op=op)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
+from goldset.curation import TagChange, tag
 from goldset.errors import BadInput, UnknownId, UsageError
-from goldset.tagging import TagChange, tag
 
-from conftest import SPEC, clinc_records, clinc_spec, needs_clinc, write_jsonl
-from helpers_curation import audit_lines, make_ws, rows, seed, store_bytes
+from helpers.clinc import clinc_records, clinc_spec, needs_clinc
+from helpers.curation import audit_lines, make_ws, rows, seed, store_bytes
+from helpers.workspace import SPEC, write_jsonl
 
 
 @pytest.fixture
@@ -56,11 +57,11 @@ def test_unknown_ids_and_names_write_nothing(ws: Any) -> None:
     before, log_before = store_bytes(ws), audit_lines(ws)
     with pytest.raises(UnknownId, match=r"zz, zz2; nothing written"):
         tag(ds, TagChange(add_scenarios=["greeting"]), ids=["x0", "zz", "zz2"])
-    with pytest.raises(BadInput, match=r"--scenario: unknown scenario 'nope' \(known: refund_request, cancel_order, greeting\)"):
+    with pytest.raises(BadInput, match=r"--scenario: unknown scenario 'nope' \(known scenarios: refund_request, cancel_order, greeting\)"):
         tag(ds, TagChange(add_scenarios=["nope"]), ids=["x0"])
     with pytest.raises(BadInput, match=r"--remove-edge-case: unknown edge case 'nah'.*typo, multilingual"):
         tag(ds, TagChange(remove_edge_cases=["nah"]), ids=["x0"])
-    with pytest.raises(BadInput, match=r"--tier: unknown tier 'gold' \(tiers: blocking, standard, monitor\)"):
+    with pytest.raises(BadInput, match=r"--tier: unknown tier 'gold' \(known tiers: blocking, standard, monitor\)"):
         tag(ds, TagChange(tier="gold"), ids=["x0"])
     with pytest.raises(UsageError):
         tag(ds, TagChange(add_scenarios=["greeting"]))
@@ -92,7 +93,7 @@ def test_cli_tag_errors(ws: Any, run_cli: Any) -> None:
     r = run_cli("tag", "--scenario", "greeting", "-C", root)
     assert r.exit_code == 2
     r = run_cli("tag", "x0", "--tier", "gold", "-C", root)
-    assert r.exit_code == 3 and "tiers: blocking, standard, monitor" in r.stderr
+    assert r.exit_code == 3 and "known tiers: blocking, standard, monitor" in r.stderr
     r = run_cli("tag", "x0", "x1", "--scenario", "greeting", "--edge-case", "typo", "--note", "batch 1", "-C", root)
     assert r.exit_code == 0 and "updated 2" in r.stdout
     last = audit_lines(ws)[-1]
@@ -105,7 +106,7 @@ def test_cli_tag_errors(ws: Any, run_cli: Any) -> None:
 def test_tag_by_predicate_on_clinc150(tmp_path: Path, run_cli: Any) -> None:
     import duckdb
 
-    from goldset.importer import import_file
+    from goldset.ingest import import_file
 
     ws = make_ws(tmp_path / "ws", clinc_spec())
     import_file(ws.dataset(), write_jsonl(tmp_path / "clinc.jsonl", clinc_records(True)))

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from goldset.errors import BadInput, UsageError
-from goldset.taxonomy import (
+from goldset.curation import (
     ScenarioFields,
     add_edge_case,
     add_scenario,
@@ -20,9 +19,10 @@ from goldset.taxonomy import (
     remove_scenario,
     show_scenario,
 )
-from goldset.yamledit import SpecDocument
+from goldset.errors import BadInput, UsageError
+from goldset.spec import SpecDocument
 
-from helpers_curation import audit_lines, make_ws, rows, seed
+from helpers.curation import audit_lines, make_ws, rows, seed
 
 COMMENTED = """\
 # Team golden set. Owner: the assistant team.
@@ -76,7 +76,7 @@ def cws(tmp_path: Path) -> Any:
 
 
 def test_noop_round_trip_is_byte_identical(cws: Any) -> None:
-    from goldset.init import __file__ as init_file
+    from goldset import __file__ as init_file
 
     assert SpecDocument(cws.spec_path).text() == COMMENTED
     template = Path(init_file).parent / "templates" / "goldset.yaml"
@@ -119,7 +119,7 @@ def test_every_comment_survives_add_edit_remove(cws: Any) -> None:
 
 
 def test_template_empty_scenarios_become_block(tmp_path: Path) -> None:
-    from goldset.init import __file__ as init_file
+    from goldset import __file__ as init_file
 
     template = (Path(init_file).parent / "templates" / "goldset.yaml").read_text(encoding="utf-8")
     ws = make_ws(tmp_path / "ws", template.replace("{dataset}", "bot").replace("{{", "{").replace("}}", "}"))
@@ -134,7 +134,7 @@ def test_template_empty_scenarios_become_block(tmp_path: Path) -> None:
 def test_remove_refused_while_tagged_unless_untag(cws: Any) -> None:
     ds = cws.dataset()
     seed(cws, 3)
-    from goldset.tagging import TagChange, tag
+    from goldset.curation import TagChange, tag
 
     tag(ds, TagChange(add_scenarios=["greeting", "cancel_order"], add_edge_cases=["typo"]), ids=["x0", "x1"])
     spec_before = _spec_text(cws)
@@ -178,8 +178,7 @@ def test_bad_taxonomy_changes_write_nothing(cws: Any) -> None:
 def test_list_and_show_count_examples(cws: Any) -> None:
     seed(cws, 4)
     ds = cws.dataset()
-    from goldset.review import review
-    from goldset.tagging import TagChange, tag
+    from goldset.curation import TagChange, review, tag
 
     tag(ds, TagChange(add_scenarios=["greeting"]), ids=["x0", "x1", "x2"])
     tag(ds, TagChange(polarity="negative", add_edge_cases=["typo"]), ids=["x2"])

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from goldset import db
+from goldset.store import db
 from goldset.workspace import Workspace
-from tests.helpers_validation import clean, failing, outcome, run, set_sql
+
+from helpers.validation import clean, failing, outcome, run, set_sql
 
 
 def test_clean_store_passes_every_check(bare_ws: Workspace) -> None:
@@ -178,7 +179,7 @@ def test_store_with_a_missing_column_and_a_wrong_type(bare_ws: Workspace) -> Non
 
 def test_narrow_frames_give_the_same_results(bare_ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     """Large stores run each expectation on a frame of just its columns: same verdicts."""
-    from goldset.validation import run as run_module
+    from goldset.validation import _validate as run_module
 
     ds = clean(bare_ws.dataset(), [
         {"id": "x1", "input": "cancel my order", "expected": "refund", "scenarios": ["refund_request"]},

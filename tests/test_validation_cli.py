@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from goldset.workspace import Workspace
-from tests.helpers_validation import clean
+
+from helpers.validation import clean
 
 
 def _conflicting(ws: Workspace) -> None:

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from goldset import db
+from goldset.store import db
 from goldset.validation import validate
 from goldset.workspace import Workspace
 
-from conftest import clinc_records, clinc_spec, needs_clinc, write_jsonl
+from helpers.clinc import clinc_records, clinc_spec, needs_clinc
+from helpers.workspace import write_jsonl
 
 pytestmark = [pytest.mark.clinc, needs_clinc]
 

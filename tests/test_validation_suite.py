@@ -12,7 +12,8 @@ import pytest
 from goldset.errors import SpecError
 from goldset.validation import default_expectations, generate_suite, suite_path
 from goldset.workspace import Workspace
-from tests.helpers_validation import clean, failing, outcome, run
+
+from helpers.validation import clean, failing, outcome, run
 
 USER_EXP = {
     "type": "expect_column_values_to_not_match_regex",

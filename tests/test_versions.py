@@ -12,105 +12,82 @@ from typing import Any
 
 import pytest
 
-from goldset import db
+from goldset.curation import TagChange, remove, tag
 from goldset.errors import BadInput, StoreError, UsageError, WorkspaceError
-from goldset.snapshot import snapshot
-from goldset.tagging import TagChange, tag
-from goldset.versions import version_log
+from goldset.history import at, snapshot, version_log
+from goldset.ingest import add
+from goldset.store import db
 from goldset.workspace import Workspace
-from tests import helpers_versions as H
 
-from conftest import identity_env
+from helpers import versions as H
+from helpers.store import rewrite
+from helpers.vcs import dvc, git, goldset_cli
 
 RunCli = Callable[..., Any]
-
-
-@pytest.fixture(scope="module")
-def _two_versions_template(_git_ws_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """v1: the seven rows of V1_ROWS; v2: c1, c2 tagged cancel_order and x1 added. Built once."""
-    root = tmp_path_factory.mktemp("versions") / "ws"
-    shutil.copytree(_git_ws_template, root, symlinks=True)
-    with identity_env():
-        ws = Workspace.open(root)
-        ds = ws.dataset()
-        ds.add(H.V1_ROWS)
-        snapshot(ws, None, "import seven examples", tag="v1")
-        tag(ds, TagChange(add_scenarios=["cancel_order"]), ids=["c1", "c2"])
-        ds.add([{"id": "x1", "input": "Where is my parcel?"}])
-        snapshot(ws, None, "tag cancels, add x1", tag="v2")
-    return root
-
-
-@pytest.fixture
-def two_versions(_two_versions_template: Path, tmp_path: Path) -> Workspace:
-    root = tmp_path / "ws"
-    shutil.copytree(_two_versions_template, root, symlinks=True)
-    shutil.rmtree(root / ".goldset", ignore_errors=True)
-    return Workspace.open(root)
 
 
 def test_snapshot_commits_the_dvc_file_audit_log_and_tag(git_ws: Workspace) -> None:
     root = git_ws.root
     ds = git_ws.dataset()
-    ds.add(H.V1_ROWS[:3])
-    ds.remove(["r3"])  # writes an audit line, so the log has something to commit
+    add(ds, H.V1_ROWS[:3])
+    remove(ds, ["r3"])  # writes an audit line, so the log has something to commit
     result = snapshot(git_ws, None, "first examples", tag="v1")
 
     assert result.committed and result.rows == 2 and result.tag == "v1"
-    assert result.commit == H.git(root, "rev-parse", "HEAD").strip()
-    assert H.git(root, "rev-parse", "v1^{commit}").strip() == result.commit
+    assert result.commit == git(root, "rev-parse", "HEAD").strip()
+    assert git(root, "rev-parse", "v1^{commit}").strip() == result.commit
     assert {"datasets/support-bot.dvc", "datasets/support-bot.audit.jsonl"} <= set(result.files)
-    assert H.git(root, "log", "-1", "--format=%s").strip() == "first examples"
+    assert git(root, "log", "-1", "--format=%s").strip() == "first examples"
     # Nothing of the snapshot is left uncommitted, and DVC agrees the store is what was recorded.
-    assert H.git(root, "status", "--porcelain", "--", "datasets", "goldset.yaml") == ""
-    assert H.dvc(root, "status", "datasets/support-bot.dvc").strip() == "Data and pipelines are up to date."
+    assert git(root, "status", "--porcelain", "--", "datasets", "goldset.yaml") == ""
+    assert dvc(root, "status", "datasets/support-bot.dvc").strip() == "Data and pipelines are up to date."
     # The committed .dvc file names exactly the live parts + the manifest (no lock, no leftovers).
-    dvc_file = H.git(root, "show", "HEAD:datasets/support-bot.dvc")
+    dvc_file = git(root, "show", "HEAD:datasets/support-bot.dvc")
     assert f"nfiles: {len(ds.manifest().parts) + 1}" in dvc_file
     assert result.remote is None and not result.pushed
 
 
 def test_snapshot_with_nothing_changed_makes_no_commit(two_versions: Workspace) -> None:
-    head = H.git(two_versions.root, "rev-parse", "HEAD").strip()
+    head = git(two_versions.root, "rev-parse", "HEAD").strip()
     result = snapshot(two_versions, None, "again")
     assert not result.committed and result.commit == head
-    assert H.git(two_versions.root, "rev-parse", "HEAD").strip() == head
+    assert git(two_versions.root, "rev-parse", "HEAD").strip() == head
 
 
 def test_snapshot_cleans_store_leftovers_before_dvc_add(git_ws: Workspace) -> None:
     ds = git_ws.dataset()
-    ds.add(H.V1_ROWS)
+    add(ds, H.V1_ROWS)
     (ds.path / "part-20200101T000000-deadbeef0000.parquet").write_bytes(b"crashed write")
     (ds.path / "part-x.parquet.tmp").write_bytes(b"half")
     result = snapshot(git_ws, None, "with leftovers")
     assert sorted(result.leftovers_removed) == ["part-20200101T000000-deadbeef0000.parquet", "part-x.parquet.tmp"]
     assert sorted(p.name for p in ds.path.iterdir() if p.name != ".goldset.lock") == sorted(
         [*H.manifest_parts(git_ws.root, ds.name), "_manifest.json"])
-    assert f"nfiles: {len(ds.manifest().parts) + 1}" in H.git(git_ws.root, "show", "HEAD:datasets/support-bot.dvc")
+    assert f"nfiles: {len(ds.manifest().parts) + 1}" in git(git_ws.root, "show", "HEAD:datasets/support-bot.dvc")
 
 
 def test_snapshot_commits_only_its_own_paths(git_ws: Workspace) -> None:
     root = git_ws.root
     (root / "notes.txt").write_text("work in progress\n")
-    H.git(root, "add", "notes.txt")
-    git_ws.dataset().add(H.V1_ROWS[:2])
+    git(root, "add", "notes.txt")
+    add(git_ws.dataset(), H.V1_ROWS[:2])
     snapshot(git_ws, None, "two rows")
-    assert "notes.txt" not in H.git(root, "show", "--name-only", "--format=", "HEAD")
-    assert H.git(root, "diff", "--cached", "--name-only").split() == ["notes.txt"]  # still staged, untouched
+    assert "notes.txt" not in git(root, "show", "--name-only", "--format=", "HEAD")
+    assert git(root, "diff", "--cached", "--name-only").split() == ["notes.txt"]  # still staged, untouched
 
 
 def test_snapshot_refuses_a_merge_conflict(git_ws: Workspace, run_cli: RunCli) -> None:
     root = git_ws.root
     spec = (root / "goldset.yaml").read_text()
-    H.git(root, "checkout", "-q", "-b", "other")
+    git(root, "checkout", "-q", "-b", "other")
     (root / "goldset.yaml").write_text(spec.replace("description: test set", "description: theirs"))
-    H.git(root, "commit", "-qam", "theirs")
-    H.git(root, "checkout", "-q", "main")
+    git(root, "commit", "-qam", "theirs")
+    git(root, "checkout", "-q", "main")
     (root / "goldset.yaml").write_text(spec.replace("description: test set", "description: ours"))
-    H.git(root, "commit", "-qam", "ours")
-    merge = subprocess.run(["git", "merge", "-q", "other"], cwd=root, capture_output=True, text=True, env=H.env())
-    assert merge.returncode != 0
-    head = H.git(root, "rev-parse", "HEAD").strip()
+    git(root, "commit", "-qam", "ours")
+    with pytest.raises(subprocess.CalledProcessError):  # the merge stops on the conflict
+        git(root, "merge", "-q", "other")
+    head = git(root, "rev-parse", "HEAD").strip()
 
     res = run_cli("snapshot", "-C", str(root), "-m", "during conflict")
     assert res.exit_code == 5
@@ -118,10 +95,10 @@ def test_snapshot_refuses_a_merge_conflict(git_ws: Workspace, run_cli: RunCli) -
     assert "Traceback" not in res.stderr
     # Resolved in the index but markers left in the file: still refused, by the spec check.
     (root / "goldset.yaml").write_text(spec.replace("description: test set", "description: ours"))
-    H.git(root, "add", "goldset.yaml")
+    git(root, "add", "goldset.yaml")
     with pytest.raises(WorkspaceError, match="merge is in progress"):
         snapshot(Workspace.open(root), None, "mid-merge")
-    assert H.git(root, "rev-parse", "HEAD").strip() == head
+    assert git(root, "rev-parse", "HEAD").strip() == head
 
 
 def test_snapshot_refuses_conflict_markers_left_in_a_file(git_ws: Workspace) -> None:
@@ -132,20 +109,20 @@ def test_snapshot_refuses_conflict_markers_left_in_a_file(git_ws: Workspace) -> 
 
 
 def test_snapshot_refuses_an_existing_tag_before_committing(two_versions: Workspace) -> None:
-    head = H.git(two_versions.root, "rev-parse", "HEAD").strip()
-    two_versions.dataset().add([{"id": "y1", "input": "new"}])
+    head = git(two_versions.root, "rev-parse", "HEAD").strip()
+    add(two_versions.dataset(), [{"id": "y1", "input": "new"}])
     with pytest.raises(UsageError, match="tag 'v1' already exists"):
         snapshot(two_versions, None, "dup tag", tag="v1")
     with pytest.raises(UsageError, match="not a valid git tag"):
         snapshot(two_versions, None, "bad tag", tag="bad..name")
-    assert H.git(two_versions.root, "rev-parse", "HEAD").strip() == head
+    assert git(two_versions.root, "rev-parse", "HEAD").strip() == head
 
 
 def test_rev_reads_equal_what_was_written_then(two_versions: Workspace) -> None:
     ws = two_versions
     v2_rows = H.rows_of(ws)
     ds = ws.dataset()
-    ds.remove(["r1", "x1"])
+    remove(ds, ["r1", "x1"])
     tag(ds, TagChange(tier="blocking"), ids=["r2"])
     now = H.rows_of(ws)
     assert now != v2_rows
@@ -160,7 +137,7 @@ def test_rev_reads_equal_what_was_written_then(two_versions: Workspace) -> None:
 
 def test_rev_on_every_read_command(two_versions: Workspace, run_cli: RunCli) -> None:
     root = str(two_versions.root)
-    two_versions.dataset().remove(["g1"])
+    remove(two_versions.dataset(), ["g1"])
     listed = json.loads(run_cli("list", "-C", root, "--rev", "v1", "-f", "json").stdout)
     assert sorted(r["id"] for r in listed) == sorted(r["id"] for r in H.V1_ROWS)
     assert json.loads(run_cli("show", "-C", root, "--rev", "v1", "g1", "-f", "json").stdout)["input"] == "hello there"
@@ -183,25 +160,25 @@ def test_rev_uses_that_revisions_spec(two_versions: Workspace, run_cli: RunCli) 
     spec = (root / "goldset.yaml").read_text()
     (root / "goldset.yaml").write_text(spec.replace("      greeting:", "      billing_dispute: {priority: P1}\n      greeting:"))
     two_versions.reload_spec()
-    two_versions.dataset().add([{"id": "b1", "input": "Why this fee?", "scenarios": ["billing_dispute"]}])
+    add(two_versions.dataset(), [{"id": "b1", "input": "Why this fee?", "scenarios": ["billing_dispute"]}])
     snapshot(two_versions, None, "new scenario", tag="v3")
-    assert "billing_dispute" in two_versions.at("v3").spec.datasets["support-bot"].scenarios
-    assert "billing_dispute" not in two_versions.at("v2").spec.datasets["support-bot"].scenarios
+    assert "billing_dispute" in at(two_versions, "v3").spec.datasets["support-bot"].scenarios
+    assert "billing_dispute" not in at(two_versions, "v2").spec.datasets["support-bot"].scenarios
     res = run_cli("list", "-C", str(root), "--rev", "v2", "--scenario", "billing_dispute")
     assert res.exit_code == 3 and "unknown scenario 'billing_dispute'" in res.stderr
 
 
 def test_a_revision_is_read_only(two_versions: Workspace, run_cli: RunCli) -> None:
-    past = two_versions.at("v1")
+    past = at(two_versions, "v1")
     assert past.read_only
     ds = past.dataset()
     before = sorted(p.name for p in ds.path.iterdir())
     with pytest.raises(UsageError, match=r"at v1 .* is read-only"):
-        ds.add([{"id": "z", "input": "no"}])
+        add(ds, [{"id": "z", "input": "no"}])
     with pytest.raises(UsageError, match="read-only"):
-        ds.rewrite(db.connect(), "true", {"status": "'retired'"}, op="review")
+        rewrite(ds, db.connect(), "true", {"status": "'retired'"}, op="review")
     with pytest.raises(UsageError, match="read-only"):
-        ds.remove(["r1"])
+        remove(ds, ["r1"])
     with pytest.raises(UsageError, match="read-only"):
         tag(ds, TagChange(tier="blocking"), ids=["r1"])
     with pytest.raises(UsageError, match="read-only"):
@@ -217,8 +194,8 @@ def test_unknown_revision_is_a_clear_error(two_versions: Workspace, run_cli: Run
     res = run_cli("list", "-C", root, "--rev", "no-such-tag")
     assert res.exit_code == 3 and "unknown revision 'no-such-tag'" in res.stderr and "Traceback" not in res.stderr
     with pytest.raises(BadInput):
-        two_versions.at("--all")
-    first = H.git(two_versions.root, "rev-list", "--max-parents=0", "HEAD").strip()
+        at(two_versions, "--all")
+    first = git(two_versions.root, "rev-list", "--max-parents=0", "HEAD").strip()
     # The init commit has the spec and an empty store: readable, zero rows.
     assert H.rows_of(two_versions, first) == []
 
@@ -234,7 +211,7 @@ def test_revision_data_missing_everywhere_is_a_store_error(two_versions: Workspa
 def test_revision_cache_is_invisible_to_git_and_dvc(two_versions: Workspace) -> None:
     H.rows_of(two_versions, "v1")
     assert (two_versions.root / ".goldset" / "cache").is_dir()
-    assert H.git(two_versions.root, "status", "--porcelain") == ""
+    assert git(two_versions.root, "status", "--porcelain") == ""
     assert "/.goldset/" in (two_versions.root / ".dvcignore").read_text()
 
 
@@ -244,10 +221,10 @@ def test_log_lists_versions_with_rows_tags_and_gate(two_versions: Workspace, run
     # nothing here: 3 positives + 1 negative approved, so the P0 gate passes).
     report = str(root / "reports" / "coverage.json")
     assert run_cli("coverage", "-C", str(root), "-f", "json", "-o", report).exit_code == 0
-    two_versions.dataset().remove(["n1"])  # the only refund negative: the P0 gate now fails
+    remove(two_versions.dataset(), ["n1"])  # the only refund negative: the P0 gate now fails
     assert run_cli("coverage", "-C", str(root), "-f", "json", "-o", report).exit_code == 0
     snapshot(two_versions, None, "drop n1", tag="v3")
-    two_versions.dataset().add([{"id": "y1", "input": "One more"}])
+    add(two_versions.dataset(), [{"id": "y1", "input": "One more"}])
     snapshot(two_versions, None, "add y1")  # the report was not regenerated: stale
 
     log = version_log(two_versions)
@@ -255,7 +232,7 @@ def test_log_lists_versions_with_rows_tags_and_gate(two_versions: Workspace, run
     assert [v.tags for v in log.versions] == [[], ["v3"], ["v2"], ["v1"], []]
     assert [v.rows for v in log.versions] == [8, 7, 8, 7, 0]
     assert [v.gate for v in log.versions] == ["fail (stale)", "fail", None, None, None]
-    assert log.versions[1].commit == H.git(root, "rev-parse", "v3^{commit}").strip()
+    assert log.versions[1].commit == git(root, "rev-parse", "v3^{commit}").strip()
     assert log.versions[0].author == "tester <tester@example.com>"
     listed = json.loads(run_cli("log", "-C", str(root), "-f", "json", "-n", "2").stdout)
     assert [v["tags"] for v in listed["versions"]] == [[], ["v3"]]
@@ -277,7 +254,7 @@ def test_list_rev_never_crashes_at_exit(two_versions: Workspace) -> None:
     def run(i: int) -> tuple[int, str]:
         clone = clones[i % 2]
         shutil.rmtree(clone / ".goldset", ignore_errors=True)
-        proc = H.goldset(clone, "list", "--rev", "v1" if i % 3 else "v2", "-f", "jsonl")
+        proc = goldset_cli(clone, "list", "--rev", "v1" if i % 3 else "v2", "-f", "jsonl")
         ok_rows = len(proc.stdout.splitlines()) == (7 if i % 3 else 8)
         return proc.returncode, "" if ok_rows else proc.stdout + proc.stderr
 
@@ -288,11 +265,11 @@ def test_list_rev_never_crashes_at_exit(two_versions: Workspace) -> None:
 
 
 def test_workspace_at_none_is_itself(git_ws: Workspace) -> None:
-    assert git_ws.at(None) is git_ws and not git_ws.read_only
+    assert at(git_ws, None) is git_ws and not git_ws.read_only
 
 
 def test_init_ignores_the_revision_cache(tmp_path: Path) -> None:
-    from goldset.init import init_workspace
+    from goldset.history import init_workspace
 
     (tmp_path / "w").mkdir()
     (tmp_path / "w" / ".gitignore").write_text("*.log")

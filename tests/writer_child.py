@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import sys
 
+from goldset.ingest import add
 from goldset.workspace import Workspace
+
+from helpers.store import rewrite
 
 
 def records(seed: int, n: int) -> list[dict[str, object]]:
@@ -23,16 +26,16 @@ def main() -> None:
     ds = Workspace.open(root).dataset()
     print("start", flush=True)
     if mode == "add":
-        ds.add(records(seed, n))
+        add(ds, records(seed, n))
     elif mode == "update":
         # rewrite every row: expected gets a suffix (touches every part)
-        from goldset import db
+        from goldset.store import db
 
         con = db.connect()
-        ds.rewrite(con, "true", {"expected": f"expected || ' v{seed}'"}, op="update")
+        rewrite(ds, con, "true", {"expected": f"expected || ' v{seed}'"}, op="update")
     elif mode == "append-loop":
         for k in range(n):
-            ds.add([{"id": f"loop{seed}-{k}", "input": f"loop {seed} {k}"}])
+            add(ds, [{"id": f"loop{seed}-{k}", "input": f"loop {seed} {k}"}])
     print("done", flush=True)
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from goldset.ingest import add
 from goldset.workspace import Workspace
 
 USERS = {"pm": "pm@example.com", "research": "res@example.com", "eng": "eng@example.com", "admin": "admin@example.com"}
@@ -48,4 +49,4 @@ def seed(ws: Workspace, n: int = 6, prefix: str = "x") -> None:
              "I want my money back", "what is the weather"]
     ds = ws.dataset()
     for i in range(n):
-        ds.add([{"id": f"{prefix}{i}", "input": f"{texts[i % len(texts)]} {i}", "expected": "label"}])
+        add(ds, [{"id": f"{prefix}{i}", "input": f"{texts[i % len(texts)]} {i}", "expected": "label"}])

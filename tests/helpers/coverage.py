@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from goldset import db
-from goldset.dataset import Dataset
-from goldset.workspace import Workspace
+from goldset.ingest import add
+from goldset.store import db
+from goldset.workspace import Dataset, Workspace
+
+from helpers.store import rewrite
 
 NOW = datetime(2026, 6, 10, tzinfo=UTC)
 FRESH = "TIMESTAMPTZ '2026-06-01 00:00:00+00'"  # 9 days before NOW
@@ -112,10 +114,10 @@ def build(root: Path) -> Dataset:
     root.mkdir(parents=True, exist_ok=True)
     (root / "goldset.yaml").write_text(SPEC_WITH_MYSTERY, encoding="utf-8")
     ds = Workspace.open(root).dataset()
-    ds.add(ROWS)
+    add(ds, ROWS)
     con = db.connect()
-    ds.rewrite(con, "status = 'approved'", {"reviewed_at": FRESH}, op="test")
-    ds.rewrite(con, f"id IN {tuple(STALE_IDS)}", {"reviewed_at": STALE}, op="test")
+    rewrite(ds, con, "status = 'approved'", {"reviewed_at": FRESH}, op="test")
+    rewrite(ds, con, f"id IN {tuple(STALE_IDS)}", {"reviewed_at": STALE}, op="test")
     con.close()
     (root / "goldset.yaml").write_text(SPEC, encoding="utf-8")
     return Workspace.open(root).dataset()

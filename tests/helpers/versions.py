@@ -1,56 +1,31 @@
-"""Helpers of the versions tests: the goldset executable as a subprocess, a small known
-dataset, and a real local S3 server (moto in server mode) for DVC remotes."""
+"""Helpers of the versions tests: a small known dataset, the histories the shared fixtures
+build from it (git + DVC, tagged snapshots), and a real local S3 server (moto in server mode)
+for DVC remotes."""
 
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from goldset.curation import TagChange, remove, review, tag
+from goldset.history import at, snapshot
+from goldset.ingest import add
 from goldset.workspace import Workspace
 
-BIN = Path(sys.executable).parent
-
-
-def env() -> dict[str, str]:
-    """The test's environment with the venv's `goldset` first on PATH."""
-    e = dict(os.environ)
-    e["PATH"] = f"{BIN}{os.pathsep}{e.get('PATH', '')}"
-    e["DVC_NO_ANALYTICS"] = "1"
-    return e
-
-
-def goldset(root: Path, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
-    """Run the real `goldset` executable in a child process."""
-    proc = subprocess.run([str(BIN / "goldset"), "-C", str(root), *args], capture_output=True, text=True, env=env(), check=False)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"goldset {' '.join(args)} -> {proc.returncode}: {proc.stderr}")
-    return proc
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True, env=env()).stdout
-
-
-def dvc(root: Path, *args: str) -> str:
-    proc = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=root, capture_output=True, text=True, env=env(), check=False)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
+from helpers.vcs import dvc
 
 
 def rows_of(ws: Workspace, rev: str | None = None, dataset: str | None = None) -> list[dict[str, Any]]:
     """Every row (all columns), ordered by id: what a version holds."""
-    ds = ws.at(rev).dataset(dataset)
+    ds = at(ws, rev).dataset(dataset)
     return ds.query("SELECT * FROM examples ORDER BY id").to_pylist()
 
 
-#: The first import of the three-snapshot story (spec: tests.conftest.SPEC).
+#: The first import of the snapshot histories below (spec: helpers.workspace.SPEC).
 V1_ROWS = [
     {"id": "r1", "input": "Refund my order please", "scenarios": ["refund_request"], "status": "approved"},
     {"id": "r2", "input": "I want my money back", "scenarios": ["refund_request"], "status": "approved"},
@@ -61,6 +36,28 @@ V1_ROWS = [
     {"id": "c2", "input": "Stop the shipment", "status": "draft"},
     {"id": "g1", "input": "hello there", "scenarios": ["greeting"], "status": "approved"},
 ]
+
+
+def build_two_versions(ws: Workspace) -> None:
+    """v1: the seven rows of V1_ROWS; v2: c1, c2 tagged cancel_order and x1 added."""
+    ds = ws.dataset()
+    add(ds, V1_ROWS)
+    snapshot(ws, None, "import seven examples", tag="v1")
+    tag(ds, TagChange(add_scenarios=["cancel_order"]), ids=["c1", "c2"])
+    add(ds, [{"id": "x1", "input": "Where is my parcel?"}])
+    snapshot(ws, None, "tag cancels, add x1", tag="v2")
+
+
+def build_story(ws: Workspace) -> None:
+    """v1 import; v2 tag c1+c2 with cancel_order and approve c1 (review); v3 remove n1."""
+    ds = ws.dataset()
+    add(ds, V1_ROWS)
+    snapshot(ws, None, "import", tag="v1")
+    tag(ds, TagChange(add_scenarios=["cancel_order"]), ids=["c1", "c2"])
+    review(ds, "approve", ids=["c1"])
+    snapshot(ws, None, "tag and review", tag="v2")
+    remove(ds, ["n1"])
+    snapshot(ws, None, "remove n1", tag="v3")
 
 
 def free_port() -> int:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from goldset import db
-from goldset.dataset import Dataset
+from goldset.ingest import add
+from goldset.store import db
 from goldset.validation import ValidationReport, validate
+from goldset.workspace import Dataset
 
-#: Passes every default check of conftest.SPEC and meets its coverage gate (P0 refund_request:
+from helpers.store import rewrite
+
+#: Passes every default check of helpers.workspace.SPEC and meets its coverage gate (P0 refund_request:
 #: 3 approved examples, 1 negative).
 CLEAN: list[dict[str, Any]] = [
     {"id": "r1", "input": "I want my money back", "expected": "refund", "scenarios": ["refund_request"], "status": "approved"},
@@ -23,13 +26,13 @@ CLEAN: list[dict[str, Any]] = [
 
 
 def clean(ds: Dataset, extra: list[dict[str, Any]] | None = None) -> Dataset:
-    ds.add(CLEAN + (extra or []))
+    add(ds, CLEAN + (extra or []))
     return ds
 
 
 def set_sql(ds: Dataset, example_id: str, **assignments: str) -> None:
     """Set columns of one stored row to SQL expressions (bypasses add()'s normalization)."""
-    result = ds.rewrite(db.connect(), f"id = {db.sql_str(example_id)}", assignments, op="test")
+    result = rewrite(ds, db.connect(), f"id = {db.sql_str(example_id)}", assignments, op="test")
     assert result.updated == 1, result
 
 

@@ -1,0 +1,1 @@
+"""Shared test helpers (a package, imported as ``helpers.<module>``; conftest holds fixtures only)."""
