@@ -302,4 +302,4 @@ def test_damaged_store_is_a_store_error(tmp_path: Path, run_cli: Callable[..., A
     Path(ds.files()[0]).unlink()  # a live part gone, not by a concurrent writer
     r = run_cli("coverage", "-C", str(tmp_path / "ws"))
     assert r.exit_code == 6
-    assert "cannot read its parts" in r.stderr and "Traceback" not in r.stderr
+    assert "is damaged: part " in r.stderr and "named by the manifest is missing" in r.stderr and "Traceback" not in r.stderr

@@ -137,16 +137,36 @@ def test_lock_timeout_is_a_clear_store_error(bare_ws: Workspace) -> None:
 
 
 def test_leftovers_are_removed_on_next_write_and_invisible_to_readers(bare_ws: Workspace) -> None:
+    """What an interrupted write left (the files its journal names, temp files) goes at the
+    next write; readers never see it."""
+    from goldset.store import JOURNAL
+
     ds = bare_ws.dataset()
     add(ds, [{"id": "a", "input": "hello"}])
-    stray = ds.path / "part-crashed.parquet"
+    stray = ds.path / "part-20200101T000000-crashed.parquet"
     stray.write_bytes(b"PAR1 half written")
+    (ds.path / JOURNAL).write_text(stray.name + "\n", encoding="utf-8")  # as the killed write left it
     tmp = ds.path / "part-x.parquet.tmp"
     tmp.write_bytes(b"junk")
     assert ds.count() == 1  # goldset reads through the manifest
     add(ds, [{"id": "b", "input": "bye"}])
-    assert not stray.exists() and not tmp.exists()
+    assert not stray.exists() and not tmp.exists() and not (ds.path / JOURNAL).exists()
     _live_files_exactly_manifest(bare_ws.root)
+
+
+def test_a_file_no_write_accounts_for_is_damage_and_is_never_deleted(bare_ws: Workspace) -> None:
+    from goldset.errors import StoreError
+
+    ds = bare_ws.dataset()
+    add(ds, [{"id": "a", "input": "hello"}])
+    stray = ds.path / "part-20200101T000000-foreign.parquet"
+    stray.write_bytes(b"PAR1 someone else's file")
+    before = {p.name: p.read_bytes() for p in ds.path.iterdir()}
+    with pytest.raises(StoreError, match=r"is damaged: 1 data file\(s\) are not in the manifest, e.g. part-20200101T000000-foreign.parquet"):
+        ds.count()
+    with pytest.raises(StoreError, match="is damaged"):
+        add(ds, [{"id": "b", "input": "bye"}])
+    assert {p.name: p.read_bytes() for p in ds.path.iterdir()} == before
 
 
 def test_damaged_manifest_is_a_clear_error(bare_ws: Workspace) -> None:
@@ -155,7 +175,7 @@ def test_damaged_manifest_is_a_clear_error(bare_ws: Workspace) -> None:
     ds = bare_ws.dataset()
     add(ds, [{"id": "a", "input": "hello"}])
     (ds.path / MANIFEST).write_text("{not json", encoding="utf-8")
-    with pytest.raises(StoreError, match="damaged manifest"):
+    with pytest.raises(StoreError, match="is damaged: the manifest is not JSON"):
         ds.count()
 
 

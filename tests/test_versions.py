@@ -43,7 +43,8 @@ def test_snapshot_commits_the_dvc_file_audit_log_and_tag(git_ws: Workspace) -> N
     assert dvc(root, "status", "datasets/support-bot.dvc").strip() == "Data and pipelines are up to date."
     # The committed .dvc file names exactly the live parts + the manifest (no lock, no leftovers).
     dvc_file = git(root, "show", "HEAD:datasets/support-bot.dvc")
-    assert f"nfiles: {len(ds.manifest().parts) + 1}" in dvc_file
+    # parts + the removed-ids file of the removal + the manifest
+    assert f"nfiles: {len(ds.manifest().parts) + len(ds.manifest().removed) + 1}" in dvc_file
     assert result.remote is None and not result.pushed
 
 
@@ -55,15 +56,31 @@ def test_snapshot_with_nothing_changed_makes_no_commit(two_versions: Workspace) 
 
 
 def test_snapshot_cleans_store_leftovers_before_dvc_add(git_ws: Workspace) -> None:
+    from goldset.store import JOURNAL
+
     ds = git_ws.dataset()
     add(ds, H.V1_ROWS)
     (ds.path / "part-20200101T000000-deadbeef0000.parquet").write_bytes(b"crashed write")
+    (ds.path / JOURNAL).write_text("part-20200101T000000-deadbeef0000.parquet\n", encoding="utf-8")
     (ds.path / "part-x.parquet.tmp").write_bytes(b"half")
     result = snapshot(git_ws, None, "with leftovers")
-    assert sorted(result.leftovers_removed) == ["part-20200101T000000-deadbeef0000.parquet", "part-x.parquet.tmp"]
+    assert sorted(result.leftovers_removed) == [JOURNAL, "part-20200101T000000-deadbeef0000.parquet", "part-x.parquet.tmp"]
     assert sorted(p.name for p in ds.path.iterdir() if p.name != ".goldset.lock") == sorted(
         [*H.manifest_parts(git_ws.root, ds.name), "_manifest.json"])
     assert f"nfiles: {len(ds.manifest().parts) + 1}" in git(git_ws.root, "show", "HEAD:datasets/support-bot.dvc")
+
+
+def test_snapshot_refuses_a_store_with_files_no_write_accounts_for(git_ws: Workspace) -> None:
+    from goldset.errors import StoreError
+
+    ds = git_ws.dataset()
+    add(ds, H.V1_ROWS)
+    (ds.path / "part-20200101T000000-foreign00000.parquet").write_bytes(b"not ours")
+    head = git(git_ws.root, "rev-parse", "HEAD")
+    with pytest.raises(StoreError, match="is damaged"):
+        snapshot(git_ws, None, "must not version a stray")
+    assert git(git_ws.root, "rev-parse", "HEAD") == head
+    assert (ds.path / "part-20200101T000000-foreign00000.parquet").exists()
 
 
 def test_snapshot_commits_only_its_own_paths(git_ws: Workspace) -> None:

@@ -56,6 +56,8 @@ WRITES: dict[str, Callable[[Dataset, Path], Any]] = {
 READS = {
     "list_examples", "run_query", "show", "stats", "compute_coverage", "check_gate", "validate",
     "run_check", "diff", "version_log", "open_revision", "init_workspace",
+    # doctor reads; its repair of a damaged store goes through guarding() (tested with doctor)
+    "doctor",
 }
 
 

@@ -33,6 +33,16 @@ def main() -> None:
 
         con = db.connect()
         rewrite(ds, con, "true", {"expected": f"expected || ' v{seed}'"}, op="update")
+    elif mode == "update-loop":
+        # rewrite every row again and again: each commit replaces (and unlinks) every part
+        import time
+
+        from goldset.store import db
+
+        con = db.connect()
+        for k in range(n):
+            rewrite(ds, con, "true", {"expected": f"'v{k}'"}, op="update")
+            time.sleep(0.02)  # let other writers take the lock between commits
     elif mode == "append-loop":
         for k in range(n):
             add(ds, [{"id": f"loop{seed}-{k}", "input": f"loop {seed} {k}"}])

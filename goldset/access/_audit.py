@@ -1,18 +1,31 @@
-"""The audit log: one JSON line per write (and per denied attempt), git-tracked next to the data."""
+"""The audit log: one JSON line per write (and per denied attempt), git-tracked next to the
+data, and chained: each line carries the hash of the one before it.
+
+A line is ``{...entry..., "prev": P, "hash": H}`` where ``H`` is the SHA-256 of the line's
+bytes up to and including ``"prev": P`` (closed with ``}``), and ``P`` is the previous line's
+``H``, or, after lines written before the chain existed, the SHA-256 of every byte before the
+line. Deleting, editing or re-attributing any line breaks the link after it, and
+:func:`verify` names the first broken link. A line cut short by a kill is repaired by the next
+append: the fragment is kept, quoted, in a repair entry, so nothing is lost.
+"""
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 #: Ids recorded per entry; a predicate is recorded instead of the rest.
 MAX_IDS = 100
+_HASH_TAIL = re.compile(rb',"hash":"([0-9a-f]{64})"\}$')
 
 
 class AuditEntry(BaseModel):
@@ -27,17 +40,83 @@ class AuditEntry(BaseModel):
     note: str | None = None
     allowed: bool = True
     detail: dict[str, object] = Field(default_factory=dict)
+    #: The store generation this write committed (None: no store commit, e.g. a denial).
+    generation: int | None = None
+    prev: str | None = None
+    hash: str | None = None
 
 
-def append(path: Path, entry: AuditEntry) -> None:
-    """Append one line; the flock keeps concurrent writers' lines whole."""
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _last_line(fh: BinaryIO, size: int) -> bytes:
+    """The last complete line of an open binary file of ``size`` bytes (it ends with a newline)."""
+    step = 65536
+    pos = size
+    buf = b""
+    while pos > 0:
+        pos = max(0, pos - step)
+        fh.seek(pos)
+        buf = fh.read(size - pos)
+        body = buf[:-1]
+        nl = body.rfind(b"\n")
+        if nl >= 0:
+            return body[nl + 1 :]
+    return buf[:-1]
+
+
+def _seal(body: bytes) -> bytes:
+    """``body`` is a JSON object ending in ``"prev": P}``: append the hash field."""
+    return body[:-1] + b',"hash":"' + _sha(body).encode() + b'"}'
+
+
+def append(path: Path, entry: AuditEntry) -> str:
+    """Append one chained line under an exclusive lock; return its hash. A torn last line
+    (a kill mid-append) is first replaced by a repair entry that quotes it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = entry.model_dump_json(exclude_defaults=False) + "\n"
-    with open(path, "a", encoding="utf-8") as f:
+    with open(path, "a+b") as f:
         fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-        f.write(line)
+        size = f.seek(0, os.SEEK_END)
+        if size:
+            f.seek(size - 1)
+            if f.read(1) != b"\n":  # a torn tail: keep it inside a repair entry
+                f.seek(0)
+                data = f.read()
+                cut = data.rfind(b"\n") + 1
+                fragment = data[cut:]
+                f.truncate(cut)
+                size = cut
+                repair = AuditEntry(time=datetime.now(UTC), user=entry.user, op="audit-repair", dataset=entry.dataset,
+                                    note="a line cut short by an interrupted write, kept here",
+                                    detail={"fragment": fragment.decode("utf-8", errors="replace")})
+                _write_line(f, repair, _prev(f, size))
+                size = f.seek(0, os.SEEK_END)
+        digest = _write_line(f, entry, _prev(f, size))
         f.flush()
         os.fsync(f.fileno())
+    return digest
+
+
+def _prev(f: BinaryIO, size: int) -> str:
+    if size == 0:
+        return _sha(b"")
+    last = _last_line(f, size)
+    m = _HASH_TAIL.search(last)
+    if m:
+        return m.group(1).decode()
+    f.seek(0)
+    return _sha(f.read(size))  # lines from before the chain: bind them all
+
+
+def _write_line(f: BinaryIO, entry: AuditEntry, prev: str) -> str:
+    data = entry.model_dump(mode="json", exclude={"prev", "hash"})
+    data["prev"] = prev
+    body = json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode()
+    line = _seal(body)
+    f.seek(0, os.SEEK_END)
+    f.write(line + b"\n")
+    return _sha(body)
 
 
 def make_entry(
@@ -52,6 +131,7 @@ def make_entry(
     note: str | None = None,
     allowed: bool = True,
     detail: dict[str, object] | None = None,
+    generation: int | None = None,
 ) -> AuditEntry:
     return AuditEntry(
         time=datetime.now(UTC),
@@ -65,16 +145,100 @@ def make_entry(
         note=note,
         allowed=allowed,
         detail=detail or {},
+        generation=generation,
     )
 
 
-def read(path: Path) -> Iterator[AuditEntry]:
+class AuditLog(BaseModel):
+    """The readable entries of a log, and one line per line that could not be read."""
+
+    entries: list[AuditEntry] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
+
+
+def read_log(path: Path) -> AuditLog:
+    """Every entry that parses; a malformed line is named by its number, never a crash."""
+    log = AuditLog()
     if not path.exists():
-        return
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                yield AuditEntry.model_validate(json.loads(line))
+        return log
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if not raw.strip():
+                continue
+            try:
+                log.entries.append(AuditEntry.model_validate(json.loads(raw)))
+            except (ValueError, ValidationError) as exc:
+                reason = "not JSON" if isinstance(exc, json.JSONDecodeError) or not isinstance(exc, ValidationError) else "not an audit entry"
+                log.problems.append(f"{path.name} line {number}: {reason}; skipped ('goldset audit --verify' checks the whole log)")
+    return log
+
+
+def read(path: Path) -> Iterator[AuditEntry]:
+    yield from read_log(path).entries
+
+
+class VerifyReport(BaseModel):
+    """The result of checking the chain of one audit log."""
+
+    path: str
+    lines: int = 0
+    chained: int = 0
+    unchained: int = 0
+    ok: bool = True
+    first_break: str | None = None
+
+
+def verify(path: Path, confirmed: str | None = None) -> VerifyReport:
+    """Walk the chain; name the first broken link. ``confirmed`` is a hash the store's
+    manifest recorded for its last write: it must be in the log."""
+    report = VerifyReport(path=str(path))
+    if not path.exists():
+        if confirmed:
+            report.ok, report.first_break = False, f"{path.name} is missing, but the store's last write was audited"
+        return report
+    data = path.read_bytes()
+    seen: set[str] = set()
+    prev_hash: str | None = None
+    offset = 0
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        end = offset + len(raw) + 1
+        if not raw:
+            offset = end
+            continue
+        report.lines += 1
+        m = _HASH_TAIL.search(raw)
+        if m is None:
+            if report.chained:  # after the chain began, every line must be chained
+                return _broken(report, number, "has no hash (edited, or not written by goldset)")
+            report.unchained += 1
+            prev_hash = None
+            offset = end
+            continue
+        body = raw[: m.start()] + b"}"
+        try:
+            prev = json.loads(body).get("prev")
+        except ValueError:
+            return _broken(report, number, "is not JSON")
+        if _sha(body) != m.group(1).decode():
+            return _broken(report, number, "does not match its hash (the line was changed)")
+        expected = prev_hash if prev_hash is not None else _sha(data[:offset])
+        if prev != expected:
+            return _broken(report, number, "does not follow the line before it (a line was removed, inserted or reordered)")
+        prev_hash = m.group(1).decode()
+        seen.add(prev_hash)
+        report.chained += 1
+        offset = end
+    if data and not data.endswith(b"\n"):
+        return _broken(report, report.lines, "is cut short (an interrupted write; the next write repairs it)")
+    if confirmed and confirmed not in seen:
+        report.ok, report.first_break = False, "the store's last commit names an audit line that is not in the log"
+    return report
+
+
+def _broken(report: VerifyReport, number: int, why: str) -> VerifyReport:
+    report.ok = False
+    report.first_break = f"line {number} {why}"
+    return report
 
 
 def parse_since(text: str) -> datetime:
@@ -84,9 +248,13 @@ def parse_since(text: str) -> datetime:
     from goldset.errors import BadInput
 
     value = text.strip()
-    if value[:-1].isdigit() and value[-1:] in ("d", "h"):
+    if value[:-1].isascii() and value[:-1].isdigit() and value[-1:] in ("d", "h"):
         n = int(value[:-1])
-        return datetime.now(UTC) - (timedelta(days=n) if value.endswith("d") else timedelta(hours=n))
+        try:
+            return datetime.now(UTC) - (timedelta(days=n) if value.endswith("d") else timedelta(hours=n))
+        except OverflowError:  # before year 1: no date to count from
+            raise BadInput(f"--since {text!r}: too far back (dates start at year 1); "
+                           "leave --since out to see every entry") from None
     try:
         when = datetime.fromisoformat(value)
     except ValueError:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from goldset.coverage._traffic import Traffic
-from goldset.errors import CoverageGateFailed, StoreError, UsageError
+from goldset.errors import CoverageGateFailed, UsageError
 from goldset.spec import Requirements
 from goldset.store import db
 from goldset.vocab import PRIORITIES
@@ -41,7 +41,6 @@ Verdict = Literal["ok", "gap", "missing"]
 VERDICTS: tuple[Verdict, ...] = ("missing", "gap", "ok")
 
 
-_READ_RETRIES = 5
 #: A scenario is under-represented when it carries at least this share of traffic ...
 UNDER_MIN_TRAFFIC = 0.01
 #: ... and its golden share is below this fraction of its traffic share.
@@ -181,20 +180,10 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | No
 
 
 def _scan(ds: Dataset, con: duckdb.DuckDBPyConnection, count_status: list[str], cutoff: datetime) -> None:
-    """Group the live rows into ``_cov_groups``. Readers never take the lock, so a writer may
-    unlink a part between our manifest read and the scan: read the manifest again and retry."""
-    import duckdb
-
-    for attempt in range(_READ_RETRIES):
-        try:
-            con.execute(_groups_sql(f"({db.parts_select(ds.files())})", count_status), {"cutoff": cutoff})
-            return
-        except duckdb.IOException as exc:
-            if attempt == _READ_RETRIES - 1:
-                raise StoreError(
-                    f"dataset {ds.name!r}: cannot read its parts ({str(exc).splitlines()[0]}); "
-                    "if no other goldset process is writing, the store is damaged"
-                ) from exc
+    """Group the live rows into ``_cov_groups``: one scan of one pinned manifest generation,
+    so a writer committing meanwhile changes nothing we read."""
+    with ds.pinned() as files:
+        con.execute(_groups_sql(f"({db.parts_select(files)})", count_status), {"cutoff": cutoff})
 
 
 def _reasons(s: ScenarioCoverage, req: Requirements) -> list[str]:

@@ -160,6 +160,12 @@ def snapshot(
                 f"dataset {name!r}: part {missing[0]} named by the manifest is missing; "
                 f"restore the store with 'dvc checkout datasets/{name}' before snapshotting"
             )
+        strays = ds.store.stray_files(tx.base)
+        if strays:  # never version a file the manifest does not account for
+            raise StoreError(
+                f"dataset {name!r}: {len(strays)} file(s) in the store are not in its manifest "
+                f"({', '.join(strays[:3])}); run 'goldset doctor' to see where they come from"
+            )
         result.rows, result.parts = tx.base.rows, len(tx.base.parts)
         result.leftovers_removed = sorted(before - {p.name for p in ds.path.iterdir()} - {LOCK_FILE})
         vcs.dvc(root, "add", "-q", f"datasets/{name}")

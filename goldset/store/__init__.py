@@ -3,14 +3,17 @@ side of reading them.
 
 Owns: the row schema and input hashing (``_schema``), parts, manifest, lock and transactions
 (``_store``), DuckDB connections and the SQL over a set of parts (``_db``), and the sandbox
-that ``--where`` predicates and ``goldset query`` run in (``_predicate``). It knows nothing of
-users, roles or the spec: the write path in :mod:`goldset.workspace` adds those.
+that ``--where`` predicates and ``goldset query`` run in (``_predicate``), and the text rules
+every write path shares: what a blank value is, valid Unicode, the JSON accepted in metadata
+(``_text``). It knows nothing of users, roles or the spec: the write path in
+:mod:`goldset.workspace` adds those.
 """
 
 from __future__ import annotations
 
 from goldset.store import _db as db
 from goldset.store import _predicate as predicate
+from goldset.store._doctor import DoctorReport, examine, rebuild
 from goldset.store._schema import (
     COLUMNS,
     CONTENT_COLUMNS,
@@ -25,38 +28,73 @@ from goldset.store._schema import (
 )
 from goldset.store._store import (
     FORMAT_VERSION,
+    JOURNAL,
     LOCK_FILE,
     MANIFEST,
     PART_ROWS,
+    REMOVED_DIR,
     TMP_SUFFIX,
     Manifest,
     PartInfo,
     Store,
+    StoreDamaged,
     Transaction,
     file_lock,
+    parse_manifest,
+    store_containing,
 )
+from goldset.store._text import (
+    BLANK_CHARS,
+    MAX_JSON_DEPTH,
+    JsonProblem,
+    blank_sql,
+    is_blank,
+    lone_surrogate,
+    too_deep,
+)
+from goldset.store._text import dumps as json_dumps
+from goldset.store._text import loads as json_loads
+from goldset.store._text import raw_decode as json_raw_decode
 
 __all__ = [
+    "BLANK_CHARS",
     "COLUMNS",
     "CONTENT_COLUMNS",
     "DUCKDB_TYPES",
     "FORMAT_VERSION",
+    "JOURNAL",
     "LIST_COLUMNS",
     "LOCK_FILE",
     "MANIFEST",
     "MAX_FIELD_BYTES",
+    "MAX_JSON_DEPTH",
     "PART_ROWS",
     "PROVENANCE_COLUMNS",
+    "REMOVED_DIR",
     "TIMESTAMP_COLUMNS",
     "TMP_SUFFIX",
+    "DoctorReport",
+    "JsonProblem",
     "Manifest",
     "PartInfo",
     "Store",
+    "StoreDamaged",
     "Transaction",
     "arrow_schema",
+    "blank_sql",
     "db",
+    "examine",
     "file_lock",
     "input_hash_sql",
+    "is_blank",
+    "json_dumps",
+    "json_loads",
+    "json_raw_decode",
+    "lone_surrogate",
+    "parse_manifest",
     "predicate",
+    "rebuild",
+    "store_containing",
+    "too_deep",
     "valid_id",
 ]

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from goldset.workspace._compact import compact
 from goldset.workspace._dataset import Dataset, OnDuplicate, WriteResult
-from goldset.workspace._workspace import Workspace, find_root
+from goldset.workspace._doctor import doctor, verify_audit
+from goldset.workspace._workspace import Workspace, find_root, managed_path
 from goldset.workspace._write import (
     SpecEdit,
     Writer,
@@ -31,9 +32,12 @@ __all__ = [
     "Writer",
     "admit",
     "compact",
+    "doctor",
     "editing_spec",
     "find_root",
     "guarding",
+    "managed_path",
     "record",
+    "verify_audit",
     "writing",
 ]

@@ -49,12 +49,12 @@ def compact(ds: Dataset, *, part_rows: int = PART_ROWS, dry_run: bool = False, n
                 raise StoreError(f"compact: wrote {written} rows for {rows}; nothing changed (please report this)")
             for p in small:
                 tx.drop(Path(p.name).name)
-            tx.commit()
             result.parts_written = len(tx.added)
             result.bytes_written = tx.bytes_written
-            result.generation = tx.base.generation
             w.result, w.rows, w.audited = result, rows, True
             w.note = note or f"{result.parts_replaced} parts -> {result.parts_written}"
+            w.commit(result)
+            result.generation = tx.base.generation
         finally:
             con.close()
     return result

@@ -6,7 +6,8 @@ never writes. Every write goes through :mod:`goldset.workspace._write`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,9 +24,6 @@ if TYPE_CHECKING:
     from goldset.workspace._workspace import Workspace
 
 __all__ = ["Dataset", "OnDuplicate", "WriteResult"]
-
-#: Attempts for a read racing a writer that just unlinked a replaced part.
-_READ_RETRIES = 5
 
 
 class WriteResult(BaseModel):
@@ -75,7 +73,26 @@ class Dataset:
         return self.store.read_manifest()
 
     def files(self) -> list[str]:
+        """Paths of the live parts now. A long read should use :meth:`pinned` instead: a
+        concurrent writer may unlink a part these paths name."""
         return self.store.files()
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[list[str]]:
+        """Paths to one manifest generation's parts, readable for the whole block whatever
+        writers commit meanwhile (see :meth:`goldset.store.Store.pinned`)."""
+        with self.store.pinned() as (_, files):
+            yield files
+
+    def removed_ids(self) -> set[str]:
+        """Ids removed with ``goldset remove`` (tombstones): an import does not bring them
+        back unless told to."""
+        files = self.store.removed_files()
+        if not files:
+            return set()
+        import pyarrow.parquet as pq
+
+        return {i for f in files for i in pq.read_table(f, columns=["id"]).column("id").to_pylist()}
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection with the live rows as view ``examples``."""
@@ -91,21 +108,16 @@ class Dataset:
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Run SQL with the live rows as ``examples``; result as an Arrow table.
 
-        Retries when a concurrent writer unlinked a part between our manifest read and the
-        scan: readers never wait for the lock.
+        Reads one pinned manifest generation: readers never wait for the lock, and a
+        concurrent writer cannot pull a part from under them.
         """
-        import duckdb
-
-        for attempt in range(_READ_RETRIES):
-            con = self.connect()
+        with self.pinned() as files:
+            con = db.connect()
             try:
+                db.create_examples_view(con, files)
                 return db.arrow(con, sql, params)
-            except duckdb.IOException:
-                if attempt == _READ_RETRIES - 1:
-                    raise
             finally:
                 con.close()
-        raise AssertionError("unreachable")
 
     def count(self) -> int:
         return self.manifest().rows

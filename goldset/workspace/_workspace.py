@@ -22,12 +22,41 @@ if TYPE_CHECKING:
 STATE_DIR = ".goldset"
 
 
+#: Top-level names of a workspace whose files only goldset (or git/DVC) writes.
+_MANAGED = ("datasets", "expectations", ".dvc", ".git", STATE_DIR)
+
+
+def managed_path(path: Path) -> str | None:
+    """Why ``path`` must not be overwritten by a report, an export or a rejects file (it is
+    the spec, an audit log, a store, a suite, git's or DVC's), or None when it may be."""
+    from goldset.store import store_containing
+
+    target = path.resolve()
+    inside = store_containing(target.parent)
+    if inside is not None:
+        return f"it is inside the dataset store {inside}"
+    for root in target.parents:
+        if (root / SPEC_FILE).is_file():
+            rel = target.relative_to(root)
+            if rel == Path(SPEC_FILE):
+                return "it is the workspace's spec"
+            if rel.parts[0] in _MANAGED:
+                return f"goldset manages {rel.parts[0]}/ of the workspace {root}"
+            return None
+    return None
+
+
 def find_root(start: Path) -> Path:
     """The nearest directory at or above ``start`` holding goldset.yaml."""
+    if start.exists() and not start.is_dir():
+        raise WorkspaceError(f"{start}: not a directory; -C takes the workspace's directory")
     start = start.resolve()
     for candidate in (start, *start.parents):
         if (candidate / SPEC_FILE).is_file():
             return candidate
+        if (candidate / SPEC_FILE).is_dir():
+            raise WorkspaceError(f"{candidate / SPEC_FILE} is a directory, not the spec file; "
+                                 "move it away and run 'goldset init', or pass -C PATH")
     raise WorkspaceError(
         f"{start}: not a goldset workspace (no {SPEC_FILE} here or above); "
         "run 'goldset init' or pass -C PATH"

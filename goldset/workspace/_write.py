@@ -67,23 +67,24 @@ def record(
     note: str | None = None,
     allowed: bool = True,
     detail: Mapping[str, object] | None = None,
-) -> None:
-    """Append one audit line for ``ds`` by the acting user."""
+    generation: int | None = None,
+) -> str:
+    """Append one audit line for ``ds`` by the acting user; return its hash."""
     user = ds.workspace.user
-    audit.append(
+    return audit.append(
         ds.audit_path,
         audit.make_entry(
             user=user, role=ds.spec.roles.get(user), op=op, dataset=ds.name, rows=rows,
             ids=list(ids), predicate=predicate, note=note, allowed=allowed,
-            detail=dict(detail) if detail else None,
+            detail=dict(detail) if detail else None, generation=generation,
         ),
     )
 
 
-def _record_result(ds: Dataset, result: WriteResult, predicate: str | None, note: str | None, rows: int | None) -> None:
-    record(
-        ds, result.op, rows=result.changed if rows is None else rows, ids=result.ids_sample,
-        predicate=predicate, note=note,
+def _record_result(w: Writer, result: WriteResult, generation: int | None = None) -> str:
+    return record(
+        w.ds, result.op, rows=result.changed if w.rows is None else w.rows, ids=result.ids_sample,
+        predicate=w.predicate, note=w.note, generation=generation,
         detail={k: v for k, v in result.model_dump().items() if isinstance(v, int) and not isinstance(v, bool) and v},
     )
 
@@ -102,11 +103,12 @@ def writing(
     append the audit line of the result after the lock is released."""
     admit(ds, *actions, ids=ids, predicate=predicate)
     with contextlib.ExitStack() as stack:
-        w = Writer(ds, op, stack)
+        w = Writer(ds, op, stack, auditor=_record_result)
         w.predicate, w.note = predicate, note
         yield w
-    if w.result is not None and not w.result.dry_run and w.audited:
-        _record_result(ds, w.result, w.predicate, w.note, w.rows)
+    # A write that committed was audited at its commit; one that changed nothing is audited here.
+    if w.result is not None and not w.result.dry_run and w.audited and not w.recorded:
+        _record_result(w, w.result)
 
 
 # -- the spec --------------------------------------------------------------------------------

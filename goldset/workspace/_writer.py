@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +23,6 @@ from goldset.store import (
     CONTENT_COLUMNS,
     DUCKDB_TYPES,
     PART_ROWS,
-    TMP_SUFFIX,
     Transaction,
     db,
 )
@@ -35,6 +33,10 @@ if TYPE_CHECKING:
     import duckdb
 
 
+#: Columns an update of a stored row keeps unless told otherwise (``merge_staged``'s ``values``).
+_KEPT_ON_UPDATE = ("created_at", "created_by", "reviewed_at", "reviewed_by")
+
+
 class Writer:
     """One write to a dataset's store, in progress. Obtained only from :func:`writing`.
 
@@ -42,7 +44,8 @@ class Writer:
     it too. ``audited = False`` skips the line (a write that turned out to change nothing
     that deserves one, such as a compaction with nothing to merge)."""
 
-    def __init__(self, ds: Dataset, op: str, stack: contextlib.ExitStack) -> None:
+    def __init__(self, ds: Dataset, op: str, stack: contextlib.ExitStack,
+                 auditor: Callable[[Writer, WriteResult, int], str] | None = None) -> None:
         self.ds = ds
         self.op = op
         self.user = ds.workspace.user
@@ -54,6 +57,9 @@ class Writer:
         self.rows: int | None = None
         self._stack = stack
         self._tx: Transaction | None = None
+        self._auditor = auditor
+        #: The audit line was written at the commit (so writing() must not write another).
+        self.recorded = False
 
     @property
     def tx(self) -> Transaction:
@@ -61,6 +67,24 @@ class Writer:
         if self._tx is None:
             self._tx = self._stack.enter_context(self.ds.store.transaction())
         return self._tx
+
+    def commit(self, result: WriteResult) -> None:
+        """Commit the transaction; the audit line of ``result`` is appended first and its
+        hash recorded in the new manifest (see :meth:`goldset.store.Transaction.commit`)."""
+        tx = self.tx
+        # What the audit line reports is known before the commit: the parts are written.
+        result.parts_written, result.bytes_written = len(tx.added), tx.bytes_written
+        result.generation = tx.base.generation + 1
+        auditor = self._auditor
+        if auditor is None or not self.audited:
+            self.tx.commit()
+            return
+
+        def record(generation: int) -> str:
+            self.recorded = True
+            return auditor(self, result, generation)
+
+        self.tx.commit(audit=record)
 
     def _finish(self, result: WriteResult) -> WriteResult:
         tx = self.tx
@@ -70,17 +94,32 @@ class Writer:
         self.result = result
         return result
 
-    def merge_staged(self, con: duckdb.DuckDBPyConnection, staged: str, *, on_duplicate: OnDuplicate) -> WriteResult:
+    def merge_staged(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        staged: str,
+        *,
+        on_duplicate: OnDuplicate,
+        values: Mapping[str, str] | None = None,
+        result: WriteResult | None = None,
+    ) -> WriteResult:
         """Write the rows of table ``staged`` (content columns + input_hash, unique ids).
 
-        Ids already in the store with identical content are counted unchanged; with different
-        content they are an error, skipped or replaced as ``on_duplicate`` says. Runs under the
-        store lock, so the comparison and the write see the same state.
+        ``values`` says what a row already stored becomes: column -> SQL over ``s`` (the staged
+        row) and ``c`` (the stored one). A column it does not name takes the staged value, except
+        creation and review provenance, which stay as stored. An id whose content would not change
+        is counted unchanged; otherwise it is an error, skipped or changed as ``on_duplicate``
+        says. Runs under the store lock, so the comparison and the write see the same state.
+
+        ``result``: the result to fill in (a subclass carrying the caller's own counts, which
+        the audit line then holds too); its unchanged and skipped counts are added to.
         """
         ds, tx = self.ds, self.tx
-        result = WriteResult(op=self.op, dataset=ds.name)
+        result = result if result is not None else WriteResult(op=self.op, dataset=ds.name)
         con.execute(f"CREATE OR REPLACE TEMP VIEW _cur AS {db.parts_select(ds.store.files(tx.base), filename=True)}")
-        same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM c.{c}" for c in CONTENT_COLUMNS)
+        value = {c: f"c.{c}" if c in _KEPT_ON_UPDATE else f"s.{c}" for c in COLUMNS}
+        value.update(values or {})
+        same = " AND ".join(f"({value[c]}) IS NOT DISTINCT FROM c.{c}" for c in CONTENT_COLUMNS)
         _drop_relation(con, "_write")  # a view or a table, whichever an earlier write left
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _existing AS
@@ -91,21 +130,25 @@ class Writer:
             "SELECT count(*) FILTER (WHERE identical), count(*) FILTER (WHERE NOT identical) FROM _existing"
         ).fetchone() or (0, 0)
         if conflicts and on_duplicate == "error":
-            ids = [r[0] for r in con.execute("SELECT id FROM _existing WHERE NOT identical ORDER BY id LIMIT 20").fetchall()]
-            raise DuplicateIds(
-                f"{conflicts} id(s) already in dataset {ds.name!r} with different content: "
-                f"{', '.join(ids)}{' ...' if conflicts > 20 else ''}; "
-                "use --on-duplicate skip to keep the stored rows or update to replace them",
-                problems=[f"id {i}: already stored with different content" for i in ids],
+            differs = ", ".join(
+                f"CASE WHEN ({value[c]}) IS DISTINCT FROM c.{c} THEN '{c} differs' END" for c in CONTENT_COLUMNS if c != "id"
             )
-        result.unchanged = unchanged
+            found = con.execute(
+                f"""SELECT s.id, concat_ws(', ', {differs}) FROM {staged} s JOIN _cur c ON s.id = c.id
+                WHERE s.id IN (SELECT id FROM _existing WHERE NOT identical) ORDER BY s.id LIMIT 20"""
+            ).fetchall()
+            listed = [f"id {i}: {fields}" for i, fields in found]
+            raise DuplicateIds(
+                f"{conflicts} id(s) already in dataset {ds.name!r} with different content "
+                f"({'; '.join(listed[:3])}{' ...' if conflicts > 3 else ''}); use --on-duplicate skip "
+                "to keep the stored rows, or update to change the fields the input gives",
+                problems=listed,
+            )
+        result.unchanged += unchanged
         replace = on_duplicate == "update"
         result.updated = conflicts if replace else 0
-        result.skipped = 0 if replace else conflicts
-        keep_cols = ", ".join(
-            f"c.{c}" if c in ("created_at", "created_by", "reviewed_at", "reviewed_by") else f"s.{c}"
-            for c in COLUMNS
-        )
+        result.skipped += 0 if replace else conflicts
+        keep_cols = ", ".join(f"{value[c]} AS {c}" for c in COLUMNS)
         content = ", ".join(f"s.{c}" for c in COLUMNS)
         con.execute(
             f"""CREATE OR REPLACE TEMP {"TABLE" if replace and conflicts else "VIEW"} _write AS
@@ -126,9 +169,9 @@ class Writer:
             result.parts_replaced = len(touched)
         if n_new:
             self._write_rows(con, "_write", n_new)
-        if result.added or result.updated:
-            tx.commit()
         result.ids_sample = [r[0] for r in con.execute("SELECT id FROM _write LIMIT 100").fetchall()]
+        if result.added or result.updated:
+            self.commit(result)
         return self._finish(result)
 
     def rewrite(
@@ -180,8 +223,10 @@ class Writer:
         self._write_parts(con, sql, _rows_in(tx, touched))
         for part in touched:
             tx.drop(Path(part).name)
-        tx.commit()
+        if assignments is None:  # removed ids are remembered, so a re-import does not revive them
+            tx.add_removed_ids([r[0] for r in con.execute("SELECT id FROM _hits ORDER BY id").fetchall()])
         result.parts_replaced = len(touched)
+        self.commit(result)
         return self._finish(result)
 
     # -- part writing ----------------------------------------------------------------------
@@ -209,7 +254,7 @@ class Writer:
         import pyarrow.parquet as pq
 
         tx = self.tx
-        tmp_dir = tx.root / f"_bulk-{secrets.token_hex(4)}{TMP_SUFFIX}"
+        tmp_dir = tx.new_scratch_dir("bulk")
         con.execute(
             f"COPY ({sql}) TO {db.sql_str(str(tmp_dir))} "
             f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {PART_ROWS}, ROW_GROUPS_PER_FILE 1)"

@@ -33,4 +33,20 @@ def summary(entries: Sequence[audit.AuditEntry]) -> str:
     return f"{len(entries):,} audit entr{'y' if len(entries) == 1 else 'ies'}"
 
 
-KINDS = {"audit": Kind(render, summary), "AuditEntry": Kind(render, summary)}
+def _verify_summary(r: audit.VerifyReport) -> str:
+    state = "ok" if r.ok else f"BROKEN: {r.first_break}"
+    legacy = f", {r.unchained} from before the chain" if r.unchained else ""
+    return f"{r.path}: {state} ({r.chained} chained line(s){legacy})"
+
+
+def _render_verify(r: audit.VerifyReport, fmt: str, *, color: bool = False, **_: Any) -> str:
+    if fmt == "json":
+        return r.model_dump_json(indent=2) + "\n"
+    return _verify_summary(r) + "\n"
+
+
+KINDS = {
+    "audit": Kind(render, summary),
+    "AuditEntry": Kind(render, summary),
+    "VerifyReport": Kind(_render_verify, _verify_summary),
+}
