@@ -6,16 +6,25 @@ from pathlib import Path
 
 import click
 
-from goldset.cli.context import GoldsetContext, command, output_options, present, rev_option
+from goldset.cli.context import (
+    GoldsetContext,
+    command,
+    limit_options,
+    output_options,
+    present,
+    rev_option,
+)
 from goldset.cli.render import ROW_FORMATS
 
 
 @command("query")
 @rev_option
 @click.argument("sql")
+@limit_options
 @output_options(ROW_FORMATS)
-def query_cmd(g: GoldsetContext, sql: str, fmt: str, output: Path | None) -> None:
-    """Run SQL over the live rows, available as table `examples` (read-only, no file access).
+def query_cmd(g: GoldsetContext, sql: str, timeout_s: float | None, memory_limit: str | None, fmt: str, output: Path | None) -> None:
+    """Run one SELECT over the live rows, available as table `examples` (read-only, no file
+    access), within a time and a memory limit.
 
     \b
     goldset query "SELECT tier, count(*) AS n FROM examples GROUP BY tier"
@@ -23,4 +32,4 @@ def query_cmd(g: GoldsetContext, sql: str, fmt: str, output: Path | None) -> Non
     """
     from goldset.query import run_query
 
-    present(run_query(g.dataset(), sql), fmt, output)
+    present(run_query(g.dataset(), sql, timeout_s=timeout_s, memory_limit=memory_limit), fmt, output)

@@ -6,6 +6,15 @@ store's sandbox (no file access).
 
 from __future__ import annotations
 
-from goldset.query._read import Filters, Stats, list_examples, run_query, show, stats
+from goldset.query._read import (
+    Filters,
+    Listing,
+    Stats,
+    list_examples,
+    open_listing,
+    run_query,
+    show,
+    stats,
+)
 
-__all__ = ["Filters", "Stats", "list_examples", "run_query", "show", "stats"]
+__all__ = ["Filters", "Listing", "Stats", "list_examples", "open_listing", "run_query", "show", "stats"]

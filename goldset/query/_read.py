@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel, Field
 
-from goldset.errors import BadInput, UnknownId
-from goldset.store import predicate
+from goldset.errors import UnknownId
+from goldset.store import db, predicate
 from goldset.vocab import require_known
 
 if TYPE_CHECKING:
@@ -16,16 +18,22 @@ if TYPE_CHECKING:
     from goldset.workspace import Dataset
 
 
+#: The largest ``limit`` (DuckDB's LIMIT is a signed 64-bit integer).
+MAX_LIMIT = 2**63 - 1
+#: Rows per Arrow record batch when a listing streams.
+BATCH_ROWS = 10_000
+
+
 class Filters(BaseModel):
     scenarios: list[str] = Field(default_factory=list)
     tiers: list[str] = Field(default_factory=list)
     statuses: list[str] = Field(default_factory=list)
     polarity: str | None = None
     where: str | None = None
-    limit: int | None = Field(default=None, ge=0)
+    limit: int | None = Field(default=None, ge=0, le=MAX_LIMIT)
 
 
-def _where_sql(ds: Dataset, f: Filters) -> tuple[str, list[Any]]:
+def _where_sql(ds: Dataset, f: Filters, limits: predicate.Limits | None = None) -> tuple[str, list[Any]]:
     spec = ds.spec
     require_known("scenario", f.scenarios, spec.scenarios, "--scenario")
     require_known("tier", f.tiers, spec.tiers, "--tier")
@@ -43,8 +51,9 @@ def _where_sql(ds: Dataset, f: Filters) -> tuple[str, list[Any]]:
     if f.polarity:
         clauses.append("polarity = ?")
         params.append(f.polarity)
-    if f.where:
-        ids = predicate.matching_ids(ds.files(), f.where)
+    if f.where is not None:  # an empty one is refused by the sandbox's check, not ignored
+        with ds.pinned() as files:
+            ids = predicate.matching_ids(files, f.where, limits or ds.spec.query.resolve())
         if ids.num_rows == 0:
             clauses.append("false")
         else:
@@ -53,11 +62,63 @@ def _where_sql(ds: Dataset, f: Filters) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), params
 
 
-def list_examples(ds: Dataset, filters: Filters, columns: list[str] | None = None) -> pa.Table:
-    where, params = _where_sql(ds, filters)
+def _list_sql(ds: Dataset, filters: Filters, columns: list[str] | None, limits: predicate.Limits) -> tuple[str, str, list[Any]]:
+    """(the listing's SELECT, the count of every row that passes the filters, parameters)."""
+    where, params = _where_sql(ds, filters, limits)
     cols = ", ".join(columns) if columns else "*"
     limit = f" LIMIT {int(filters.limit)}" if filters.limit is not None else ""
-    return ds.query(f"SELECT {cols} FROM examples WHERE {where} ORDER BY created_at, id{limit}", params)
+    return (f"SELECT {cols} FROM examples WHERE {where} ORDER BY created_at, id{limit}",
+            f"SELECT count(*) FROM examples WHERE {where}", params)
+
+
+def list_examples(
+    ds: Dataset, filters: Filters, columns: list[str] | None = None, *,
+    timeout_s: float | None = None, memory_limit: str | None = None,
+) -> pa.Table:
+    """The examples that pass ``filters``, oldest first. A ``--where`` predicate runs under the
+    spec's ``query:`` limits, or ``timeout_s`` / ``memory_limit`` when given. The whole result
+    is in memory: for a large dataset use :func:`open_listing`, which streams."""
+    sql, _, params = _list_sql(ds, filters, columns, ds.spec.query.resolve(timeout_s, memory_limit))
+    return ds.query(sql, params)
+
+
+class Listing(NamedTuple):
+    """An open listing (:func:`open_listing`)."""
+
+    #: Rows that pass the filters, before ``limit`` (-1 when not counted).
+    total: int
+    #: The columns of the batches.
+    schema: pa.Schema
+    #: The rows (at most ``limit``), oldest first, as Arrow record batches of BATCH_ROWS.
+    batches: Iterator[pa.RecordBatch]
+
+
+@contextlib.contextmanager
+def open_listing(
+    ds: Dataset, filters: Filters, columns: list[str] | None = None, *, count: bool = True,
+    batch_rows: int = BATCH_ROWS, timeout_s: float | None = None, memory_limit: str | None = None,
+) -> Iterator[Listing]:
+    """The examples that pass ``filters``, streamed: DuckDB hands over record batches as the
+    caller reads them, so memory stays bounded whatever the dataset's size (the sort spills
+    to a temp directory beyond LISTING_MEMORY). ``count`` also counts every row that passes
+    the filters (``total``). The batches are readable until the block ends."""
+    import tempfile
+
+    sql, count_sql, params = _list_sql(ds, filters, columns, ds.spec.query.resolve(timeout_s, memory_limit))
+    with ds.pinned() as files:
+        con = db.connect(memory_limit=LISTING_MEMORY)
+        try:
+            con.execute(f"SET temp_directory = {db.sql_str(tempfile.gettempdir() + '/goldset-duckdb')}")
+            db.create_examples_view(con, files)
+            total = int(con.execute(count_sql, params).fetchall()[0][0]) if count else -1
+            reader = con.sql(sql, params=params or None).to_arrow_reader(batch_rows)
+            yield Listing(total, reader.schema, iter(reader))
+        finally:
+            con.close()
+
+
+#: DuckDB's working memory while a listing streams; beyond it the sort spills to disk.
+LISTING_MEMORY = "256MB"
 
 
 def show(ds: Dataset, example_id: str) -> dict[str, Any]:
@@ -106,14 +167,10 @@ def stats(ds: Dataset) -> Stats:
     )
 
 
-def run_query(ds: Dataset, sql: str) -> pa.Table:
-    """Ad-hoc SQL over ``examples``, in a connection that cannot read or write files."""
-    import duckdb
-
-    con = predicate.sandboxed_connection(ds.files())
-    try:
-        return con.sql(sql).to_arrow_table()
-    except duckdb.Error as exc:
-        raise BadInput(f"query failed: {str(exc).splitlines()[0]}") from None
-    finally:
-        con.close()
+def run_query(ds: Dataset, sql: str, *, timeout_s: float | None = None, memory_limit: str | None = None) -> pa.Table:
+    """Ad-hoc SQL over ``examples``: one read-only SELECT, in a connection that cannot read or
+    write files, under the spec's ``query:`` limits (or ``timeout_s`` / ``memory_limit``).
+    A refused statement or a limit hit is one BadInput line."""
+    limits = ds.spec.query.resolve(timeout_s, memory_limit)
+    with ds.pinned() as files:  # a concurrent writer cannot pull a part from under the query
+        return predicate.run_query(files, sql, limits)

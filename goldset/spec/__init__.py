@@ -8,15 +8,18 @@ round-trip YAML editing (``_yamledit``) used by every verb that changes the spec
 from __future__ import annotations
 
 from goldset.spec._model import (
+    MAX_ALIAS_EXPANSION,
     SPEC_FILE,
     DatasetSpec,
     Freshness,
     Gate,
     Pii,
+    QueryLimits,
     Requirements,
     Review,
     Scenario,
     Spec,
+    check_aliases,
     check_dataset_name,
     load_spec,
     parse_spec,
@@ -24,17 +27,20 @@ from goldset.spec._model import (
 from goldset.spec._yamledit import SpecDocument, append_key, delete_key, new_map
 
 __all__ = [
+    "MAX_ALIAS_EXPANSION",
     "SPEC_FILE",
     "DatasetSpec",
     "Freshness",
     "Gate",
     "Pii",
+    "QueryLimits",
     "Requirements",
     "Review",
     "Scenario",
     "Spec",
     "SpecDocument",
     "append_key",
+    "check_aliases",
     "check_dataset_name",
     "delete_key",
     "load_spec",

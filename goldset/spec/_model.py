@@ -13,12 +13,19 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from goldset.errors import SpecError, WorkspaceError
+from goldset.store import predicate
 from goldset.vocab import Priority, Role, Status, unknown_message
 
 SPEC_FILE = "goldset.yaml"
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+#: Scenario, edge-case and tier ids: they reach SQL (as parameters or escaped literals) and
+#: file names of reports, so no quotes, spaces or other punctuation.
 _TAXON_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+_ID_RULE = "ids use letters, digits, '_', '.', ':', '-' (at most 128, starting with a letter or digit)"
+#: Nodes YAML aliases may add to the spec by repeating an anchored value. An "alias bomb" (9
+#: levels of 9 aliases: 387 million nodes from a few lines) is refused before anything walks it.
+MAX_ALIAS_EXPANSION = 10_000
 
 
 def check_dataset_name(name: str) -> str:
@@ -64,7 +71,8 @@ class Scenario(_Model):
 
 
 class Freshness(_Model):
-    max_review_age_days: int = Field(default=365, gt=0)
+    #: At most 100 years: a review older than that is no review (and dates stay in range).
+    max_review_age_days: int = Field(default=365, gt=0, le=36500)
     #: Share of counted examples that must be fresh for blocking scenarios (validation).
     min_fresh_share: float | None = Field(default=None, ge=0, le=1)
 
@@ -96,6 +104,28 @@ class Pii(_Model):
         return v
 
 
+class QueryLimits(_Model):
+    """Limits of ``goldset query`` and ``--where`` predicates; flags override them per run.
+    ``null`` turns a limit off."""
+
+    timeout_s: float | None = Field(default=predicate.DEFAULT_TIMEOUT_S, gt=0)
+    memory_limit: str | None = predicate.DEFAULT_MEMORY_LIMIT
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _size(cls, v: str | None) -> str | None:
+        if v is not None:
+            predicate.parse_size(v)  # ValueError: pydantic names the key
+        return v
+
+    def resolve(self, timeout_s: float | None = None, memory_limit: str | None = None) -> predicate.Limits:
+        """The limits of one run: a flag given (``--timeout``, ``--memory-limit``) wins."""
+        return predicate.Limits(
+            timeout_s=self.timeout_s if timeout_s is None else timeout_s,
+            memory_limit=self.memory_limit if memory_limit is None else memory_limit,
+        )
+
+
 class DatasetSpec(_Model):
     description: str = ""
     tiers: list[str] = Field(default_factory=lambda: ["blocking", "standard", "monitor"])
@@ -109,6 +139,7 @@ class DatasetSpec(_Model):
     scenarios: dict[str, Scenario] = Field(default_factory=dict)
     roles: dict[str, Role] = Field(default_factory=dict)
     pii: Pii = Field(default_factory=Pii)
+    query: QueryLimits = Field(default_factory=QueryLimits)
 
     @field_validator("edge_cases", mode="before")
     @classmethod
@@ -130,14 +161,17 @@ class DatasetSpec(_Model):
     def _consistent(self) -> DatasetSpec:
         if not self.tiers:
             raise ValueError("tiers: at least one tier is needed")
+        for i, tier in enumerate(self.tiers):
+            if not _TAXON_RE.match(tier):
+                raise ValueError(f"tiers.{i}: {_shown(tier)} is not a valid tier: {_ID_RULE}")
         if len(set(self.tiers)) != len(self.tiers):
             raise ValueError("tiers: a tier is listed twice")
         if self.default_tier is not None and self.default_tier not in self.tiers:
-            raise ValueError(f"default_tier: {self.default_tier!r} is not one of tiers {self.tiers}")
+            raise ValueError(f"default_tier: {_shown(self.default_tier)} is not one of tiers {self.tiers}")
         for kind, ids in (("scenarios", self.scenarios), ("edge_cases", self.edge_cases)):
             for key in ids:
                 if not _TAXON_RE.match(key):
-                    raise ValueError(f"{kind}.{key}: ids use letters, digits, '_', '.', ':', '-'")
+                    raise ValueError(f"{kind}.{_shown(key)}: {_ID_RULE}")
         where: list[tuple[str, Requirements]] = [
             (f"requirements.{p}", r) for p, r in self.requirements.items()
         ]
@@ -209,11 +243,59 @@ class Spec(_Model):
         )
 
 
+def _shown(value: str, chars: int = 60) -> str:
+    """A value from the spec in a one-line message: quoted, escaped, cut short."""
+    text = repr(value)
+    return text if len(text) <= chars else text[: chars - 4] + "...'"
+
+
+def _path(path: tuple[int | str, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(path))
+
+
+def check_aliases(data: Any, source: str) -> None:
+    """Refuse YAML aliases that expand the spec by more than :data:`MAX_ALIAS_EXPANSION`
+    nodes, or that refer to themselves. YAML loaders share an aliased value instead of copying
+    it, so loading a bomb is cheap; walking it (validation, ``str()``) is not. Linear in the
+    size of the file: each distinct mapping or list is walked once."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+    extra = 0
+
+    def size(node: Any, path: tuple[int | str, ...]) -> int:
+        nonlocal extra
+        if not isinstance(node, dict | list):
+            return 1
+        key = id(node)
+        if key in active:
+            raise SpecError(f"{source}: {_path(path) or 'top level'}: a YAML alias refers to a value that "
+                            "contains it (a recursive anchor); write the value out")
+        if key in sizes:  # an alias: the value again, in full
+            extra += sizes[key]
+            if extra > MAX_ALIAS_EXPANSION:
+                raise SpecError(
+                    f"{source}: {_path(path) or 'top level'}: YAML aliases expand the spec by more than "
+                    f"{MAX_ALIAS_EXPANSION:,} values (an alias bomb?); write the values out instead of "
+                    "repeating anchors"
+                )
+            return sizes[key]
+        active.add(key)
+        if isinstance(node, dict):
+            n = 1 + sum(size(k, path) + size(v, (*path, k if isinstance(k, int | str) else str(k))) for k, v in node.items())
+        else:
+            n = 1 + sum(size(v, (*path, i)) for i, v in enumerate(node))
+        active.discard(key)
+        sizes[key] = n
+        return n
+
+    size(data, ())
+
+
 def _loc(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(p) for p in loc if not str(p).startswith("function-after"))
 
 
-def _yaml_error_line(exc: Exception) -> str:
+def yaml_error_line(exc: Exception) -> str:
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     if mark is not None:
@@ -226,6 +308,7 @@ def parse_spec(data: Any, source: str) -> Spec:
         data = {}
     if not isinstance(data, dict):
         raise SpecError(f"{source}: the top level must be a mapping (version, datasets, ...)")
+    check_aliases(data, source)
     try:
         return Spec.model_validate(data)
     except ValidationError as exc:
@@ -250,5 +333,5 @@ def load_spec(path: Path) -> Spec:
     try:
         data = YAML(typ="safe", pure=True).load(text)
     except YAMLError as exc:
-        raise SpecError(f"{path}: invalid YAML at {_yaml_error_line(exc)}") from None
+        raise SpecError(f"{path}: invalid YAML at {yaml_error_line(exc)}") from None
     return parse_spec(data, str(path))

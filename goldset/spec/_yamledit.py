@@ -14,11 +14,12 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from goldset.errors import BadInput, SpecError
-from goldset.spec._model import Spec, parse_spec
+from goldset.spec._model import Spec, check_aliases, parse_spec, yaml_error_line
 
 
 def _yaml() -> Any:
@@ -138,10 +139,16 @@ class SpecDocument:
     """goldset.yaml loaded for editing. ``save()`` validates, then replaces the file atomically."""
 
     def __init__(self, path: Path) -> None:
+        from ruamel.yaml.error import YAMLError
+
         self.path = path
         self.original = path.read_text(encoding="utf-8")
         self._yaml = _yaml()
-        self.data = self._yaml.load(self.original)
+        try:
+            self.data = self._yaml.load(self.original)
+        except YAMLError as exc:
+            raise SpecError(f"{path}: invalid YAML at {yaml_error_line(exc)}") from None
+        check_aliases(self.data, str(path))  # before any edit walks an alias bomb
 
     def dataset(self, name: str) -> Any:
         return self.data["datasets"][name]
@@ -181,12 +188,26 @@ class SpecDocument:
         # the read-modify-write of a text file the user may also be editing by hand).
         if self.path.read_text(encoding="utf-8") != self.original:
             raise BadInput(f"{self.path} changed while goldset was editing it; run the command again")
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        with contextlib.suppress(OSError):  # keep the user's file mode
-            os.chmod(tmp, self.path.stat().st_mode & 0o777)
-        os.replace(tmp, self.path)
+        # A temp file of our own (two processes never share one), in the same directory so
+        # the rename is atomic; removed if anything fails before the rename.
+        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        tmp = Path(name)
+        try:
+            with open(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            with contextlib.suppress(OSError):  # keep the user's file mode
+                os.chmod(tmp, self.path.stat().st_mode & 0o777)
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        with contextlib.suppress(OSError):  # the rename itself survives a crash
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
         return spec

@@ -36,10 +36,25 @@ class ExpectationOutcome(BaseModel):
     offenders: list[Offender] = Field(default_factory=list)
     #: Set when GX could not evaluate the expectation (e.g. a column that does not exist).
     exception: str | None = None
+    #: For a failed "values in set" check: each value not in the set and how many rows carry
+    #: it, most frequent first (unknown scenario ids and their example counts).
+    unexpected_values: dict[str, int] = Field(default_factory=dict)
+    #: What those values are, for messages: "scenario", "edge case", "tier", or "value".
+    unexpected_kind: str = "value"
 
     @property
     def sample_ids(self) -> list[str]:
         return [o.id for o in self.offenders]
+
+    def unexpected_text(self, shown: int = 10) -> str:
+        """``unknown scenarios: mystery (2), tpyo (1)``; empty when there are none."""
+        if not self.unexpected_values:
+            return ""
+        items = list(self.unexpected_values.items())
+        text = ", ".join(f"{v} ({n:,})" for v, n in items[:shown])
+        more = f", ... ({len(items)} in all)" if len(items) > shown else ""
+        noun = "values not in the set" if self.unexpected_kind == "value" else f"unknown {self.unexpected_kind}s"
+        return f"{noun}: {text}{more}"
 
 
 class ValidationReport(BaseModel):
@@ -74,7 +89,8 @@ class ValidationReport(BaseModel):
         """One line per failed error-severity expectation."""
         return [
             f"{r.check}: {r.exception or (format(r.unexpected_count or 0, ',') + ' failing')}"
-            f"{': ' + ', '.join(r.sample_ids[:5]) if r.sample_ids else ''}"
+            + (f"; {r.unexpected_text()}" if r.unexpected_values else "")
+            + (f": {', '.join(r.sample_ids[:5])}" if r.sample_ids and not r.unexpected_values else "")
             for r in self.failed("error")
         ]
 

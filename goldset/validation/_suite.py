@@ -2,9 +2,12 @@
 
 The file is a plain GX 1.x suite (``{"name", "expectations": [...], "meta", ...}``). goldset
 generates the default expectations from the spec and marks each with
-``meta: {"goldset": "generated", "severity": "error"|"warning", "check": KEY, "batch": B}``;
-regenerating replaces exactly those and keeps every other expectation, so users extend the
-same file by hand. Nothing here imports great_expectations: generating and merging are plain
+``meta: {"goldset": "generated", "severity": "error"|"warning", "check": KEY, "batch": B}``.
+The generated ones always follow the *current* spec: :func:`load_suite` derives them from
+goldset.yaml at every validation and ignores the generated copies in the file (which
+``goldset expectations generate`` refreshes for reading), so a scenario added with
+``goldset scenario add`` or by hand is known at once. Every other expectation in the file is
+the user's own and runs as written. Nothing here imports great_expectations: generating and merging are plain
 JSON; full validation of each expectation happens in :mod:`goldset.validation.run`.
 
 Batches an expectation can target (``meta.batch``, default ``examples``):
@@ -31,7 +34,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from goldset.errors import SpecError
 from goldset.validation import _pii as pii
@@ -140,6 +143,8 @@ def read_suite(path: Path) -> dict[str, Any] | None:
     except json.JSONDecodeError as exc:
         raise SpecError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; "
                         "fix it, or delete it and run 'goldset expectations generate'") from None
+    except RecursionError:
+        raise SpecError(f"{path}: nested too deeply to be a suite file; fix it, or delete it and run 'goldset expectations generate'") from None
     if not isinstance(data, dict):
         raise SpecError(f"{path}: a suite file is a JSON object with an 'expectations' list")
     exps = data.get("expectations", [])
@@ -171,16 +176,23 @@ class LoadedSuite(BaseModel):
     source: Literal["file", "default"]
     name: str
     expectations: list[dict[str, Any]]
+    #: Each expectation's number in the suite file (1-based), None for one generated from the spec.
+    positions: list[int | None] = Field(default_factory=list)
 
 
 def load_suite(ds: Dataset, path: Path | None = None) -> LoadedSuite:
-    """The dataset's suite file, or the generated default when there is none."""
+    """The expectations to run: those generated from the current spec, then the user's own
+    from the suite file (its generated copies are left out: they may be stale)."""
     path = path or suite_path(ds)
     data = read_suite(path)
+    generated = default_expectations(ds.spec)
     if data is None:
-        return LoadedSuite(path=str(path), source="default", name=ds.name, expectations=default_expectations(ds.spec))
+        return LoadedSuite(path=str(path), source="default", name=ds.name, expectations=generated,
+                           positions=[None] * len(generated))
+    own = [(i, e) for i, e in enumerate(data.get("expectations", []), 1) if not is_generated(e)]
     return LoadedSuite(path=str(path), source="file", name=str(data.get("name") or ds.name),
-                       expectations=list(data.get("expectations", [])))
+                       expectations=generated + [e for _, e in own],
+                       positions=[None] * len(generated) + [i for i, _ in own])
 
 
 class GenerateResult(BaseModel):
@@ -214,8 +226,9 @@ def write_default_suite(ds: Dataset, path: Path | None = None) -> GenerateResult
     out = {
         "name": data.get("name") or ds.name,
         "expectations": fresh + kept,
-        "meta": {**meta, "goldset": "edit freely: expectations with meta.goldset == 'generated' are "
-                 "rewritten by 'goldset expectations generate'; all others are kept"},
+        "meta": {**meta, "goldset": "add your own expectations freely; those with meta.goldset == "
+                 "'generated' are derived from goldset.yaml at every validation (the copies here are "
+                 "for reading, refreshed by 'goldset expectations generate'); all others are kept"},
         **{k: v for k, v in data.items() if k not in ("name", "expectations", "meta")},
     }
     path.parent.mkdir(parents=True, exist_ok=True)

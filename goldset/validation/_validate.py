@@ -75,22 +75,25 @@ def _context(gx: Any) -> Any:
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
-def check_expectations(expectations: list[dict[str, Any]], path: str) -> list[dict[str, Any]]:
+def check_expectations(
+    expectations: list[dict[str, Any]], path: str, positions: list[int | None] | None = None
+) -> list[dict[str, Any]]:
     """Build every expectation with GX once, so a bad one fails with a message naming the file
-    and the expectation (``gx.ExpectationSuite`` would log it and drop it silently)."""
+    and the expectation (``gx.ExpectationSuite`` would log it and drop it silently).
+    ``positions`` are the expectations' numbers in the file (None: generated from the spec)."""
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
     out = []
-    for i, exp in enumerate(expectations, 1):
+    for n, exp in enumerate(expectations, 1):
+        i = positions[n - 1] if positions else n
         # A fresh id in memory maps results back (ids in the file may be missing or copied).
         exp = {**exp, "id": str(uuid.uuid4())}
         try:
             ExpectationConfiguration(**exp).to_domain_obj()
         except Exception as exc:  # GX raises many types (pydantic, its own, KeyError)
             msg = " ".join(str(exc).split())[:300]
-            raise SpecError(
-                f"{path}: expectation {i} ({exp.get('type')}) is invalid: {msg}; fix or remove it"
-            ) from None
+            which = f"expectation {i}" if i is not None else f"generated expectation {n}"
+            raise SpecError(f"{path}: {which} ({exp.get('type')}) is invalid: {msg}; fix or remove it") from None
         out.append(exp)
     return out
 
@@ -122,7 +125,7 @@ def validate(
     gx = import_gx()
     timings["gx_import_s"] = time.perf_counter() - t
     t_work = time.perf_counter()
-    exps = check_expectations(loaded.expectations, loaded.path)
+    exps = check_expectations(loaded.expectations, loaded.path, loaded.positions)
     by_id = {e["id"]: e for e in exps}
     by_batch: dict[str, list[dict[str, Any]]] = {}
     for e in exps:
@@ -274,6 +277,7 @@ def _outcome(exp: dict[str, Any], r: Any, frame: pd.DataFrame, batch: str, sampl
         note = ", ".join(pii.kinds_in(value, pats)) if pats and isinstance(value, str) else None
         offenders.append(Offender(id=ident, value=value, note=note or None))
     exception = _exception(r)
+    unexpected = {} if r.success or exception else _values_not_in_set(exp, frame)
     description = exp.get("description") or f"{exp['type']}({column or ''})"
     return ExpectationOutcome(
         check=str(meta.get("check") or exp["type"]),
@@ -290,4 +294,27 @@ def _outcome(exp: dict[str, Any], r: Any, frame: pd.DataFrame, batch: str, sampl
         observed_value=_plain(res.get("observed_value")),
         offenders=offenders,
         exception=exception,
+        unexpected_values=unexpected,
+        unexpected_kind=_KINDS.get(str(kw.get("column")), "value"),
     )
+
+
+#: What the values of a column are, for "unknown ..." messages.
+_KINDS = {"scenario": "scenario", "edge_case": "edge case", "tier": "tier"}
+#: Distinct unexpected values kept in a report.
+_MAX_VALUES = 100
+
+
+def _values_not_in_set(exp: dict[str, Any], frame: pd.DataFrame) -> dict[str, int]:
+    """For a failed ``expect_column_values_to_be_in_set`` on the whole column: every value
+    outside the set with its number of rows, most frequent first. GX reports only a sample of
+    offending rows; the counts come from the frame it validated."""
+    kw = exp.get("kwargs") or {}
+    column, values = kw.get("column"), kw.get("value_set")
+    if (exp.get("type") != "expect_column_values_to_be_in_set" or not isinstance(values, list)
+            or column not in frame.columns or kw.get("row_condition") is not None):
+        return {}
+    col = frame[column]
+    counts = col[col.notna() & ~col.isin(values)].astype(str).value_counts()
+    pairs = sorted(((str(v), int(n)) for v, n in counts.items()), key=lambda p: (-p[1], p[0]))
+    return dict(pairs[:_MAX_VALUES])

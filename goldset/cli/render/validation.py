@@ -29,7 +29,7 @@ def _rows(report: ValidationReport) -> list[list[Any]]:
         elif r.success:
             detail = ""
         else:
-            detail = _ids(r)
+            detail = r.unexpected_text(5) if r.unexpected_values else _ids(r)
             note = next((o.note for o in r.offenders if o.note), None)
             if note:
                 detail += f" [{note}]"
