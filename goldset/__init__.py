@@ -51,11 +51,11 @@ if TYPE_CHECKING:
     from goldset.ingest import ImportDefaults, add, import_file
     from goldset.query import Filters, list_examples, run_query, show, stats
     from goldset.validation import generate_suite, run_check, validate
-    from goldset.workspace import Dataset, Workspace, WriteResult, compact
+    from goldset.workspace import Dataset, Workspace, WriteResult, compact, doctor
 
 #: public name -> the package that defines it.
 _LAZY = {
-    **dict.fromkeys(("Dataset", "Workspace", "WriteResult", "compact"), "goldset.workspace"),
+    **dict.fromkeys(("Dataset", "Workspace", "WriteResult", "compact", "doctor"), "goldset.workspace"),
     **dict.fromkeys(("ImportDefaults", "add", "import_file"), "goldset.ingest"),
     **dict.fromkeys(
         ("ScenarioFields", "TagChange", "add_edge_case", "add_scenario", "edit", "edit_scenario",
@@ -121,6 +121,7 @@ __all__ = [
     "compact",
     "compute_coverage",
     "diff",
+    "doctor",
     "edit",
     "edit_scenario",
     "generate_suite",

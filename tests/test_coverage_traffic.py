@@ -49,7 +49,8 @@ def test_json_shapes(tmp_path: Path) -> None:
         ("scenario,count\na,0\n", "csv", "all counts are zero"),
         ("scenario,count\n", "csv", "no traffic rows"),
         ("[1, 2]", "json", "expected a list of"),
-        ("{bad json", "json", "invalid JSON at line 1"),
+        ("{bad json", "json", "malformed JSON: Expecting property name enclosed in double quotes at column 2"),
+        ('{"a": 1,\n "b": }', "json", "malformed JSON: Expecting value at line 2, column 7"),
         ('{"a": true}', "json", "True is not a number"),
     ],
 )

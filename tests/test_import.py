@@ -166,7 +166,8 @@ def test_duplicate_against_store_error_skip_update(bare_ws: Workspace, tmp_path:
     ds = bare_ws.dataset()
     add(ds, [{"id": "x", "input": "a", "expected": "old"}])
     f = write_jsonl(tmp_path / "d.jsonl", [{"id": "x", "input": "a", "expected": "new"}, {"id": "z", "input": "z"}])
-    _assert_refused(bare_ws, f, "already in dataset 'support-bot' with different content: x")
+    err = _assert_refused(bare_ws, f, "already in dataset 'support-bot' with different content (id x: expected differs)")
+    assert err.problems == ["id x: expected differs"]
     assert import_file(ds, f, on_duplicate="skip").skipped == 1
     assert {r["id"]: r["expected"] for r in _rows(bare_ws)}["x"] == "old"
     created = {r["id"]: r["created_at"] for r in _rows(bare_ws)}["x"]

@@ -183,6 +183,25 @@ def test_reads_need_no_role(ws: Workspace, run_cli: Any, monkeypatch: pytest.Mon
     for args in (["scenario", "list"], ["scenario", "show", "greeting"], ["edge-case", "list"], ["audit"], ["list"]):
         r = run_cli(*args, "-C", str(ws.root))
         assert r.exit_code == 0, (args, r.stderr)
+    # validating only reads: no role either (the matrix declares no "validate" action)
+    r = run_cli("validate", "--exit-zero", "-C", str(ws.root))
+    assert r.exit_code == 0, r.stderr
+
+
+def test_every_declared_action_is_checked_by_some_write() -> None:
+    """The matrix is true: each action it declares is asked for by the code (as a literal in a
+    write path call or a field's owner), and each field's owner is a declared action."""
+    import re
+
+    from goldset.access import roles
+
+    root = Path(roles.__file__).resolve().parent.parent
+    code = "\n".join(p.read_text(encoding="utf-8") for p in root.rglob("*.py") if p.name != "_roles.py")
+    asked = set(re.findall(r'"([a-z_]+)"', code)) | set(roles.FIELD_ACTIONS.values())
+    assert set(roles.ACTIONS) <= asked, sorted(set(roles.ACTIONS) - asked)
+    assert set(roles.FIELD_ACTIONS.values()) <= set(roles.ACTIONS)
+    with pytest.raises(ValueError, match="unknown action 'validate'"):
+        roles.roles_for("validate")
 
 
 def test_no_roles_means_everyone_may_do_everything(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """Property test: random sequences of add / update / import / remove against the store equal a
-plain dict model, and the live parts never hold an id twice."""
+plain dict model, and the live parts never hold an id twice. The model: an update changes only
+the fields the input gives (expected None leaves it), and removed ids stay removed."""
 
 from __future__ import annotations
 
@@ -34,7 +35,17 @@ def _content(r: dict[str, Any]) -> tuple[Any, ...]:
     return (r["input"], r["expected"], tuple(sorted(set(r["scenarios"]))))
 
 
-def _apply_model(model: dict[str, tuple[Any, ...]], op: str, arg: Any, extra: Any) -> None:
+def _differs(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
+    """A stored row differs from an incoming one in a field the input gives (expected None: not given)."""
+    return old[0] != new[0] or (new[1] is not None and old[1] != new[1]) or old[2] != new[2]
+
+
+def _merged(old: tuple[Any, ...], new: tuple[Any, ...]) -> tuple[Any, ...]:
+    """An update changes only the fields the input gives."""
+    return (new[0], old[1] if new[1] is None else new[1], new[2])
+
+
+def _apply_model(model: dict[str, tuple[Any, ...]], removed: set[str], op: str, arg: Any, extra: Any) -> None:
     if op in ("add", "import"):
         first: dict[str, tuple[Any, ...]] = {}
         conflict = False
@@ -46,19 +57,23 @@ def _apply_model(model: dict[str, tuple[Any, ...]], op: str, arg: Any, extra: An
                     first[r["id"]] = c
             else:
                 first.setdefault(r["id"], c)
-        against = any(i in model and model[i] != c for i, c in first.items())
-        if (conflict or against) and extra == "error":
+        against = any(i in model and _differs(model[i], c) for i, c in first.items())
+        revived = any(i not in model and i in removed for i in first)  # removed ids stay removed
+        if (conflict or against or revived) and extra == "error":
             raise DuplicateIds("model")
         for i, c in first.items():
-            if i not in model or extra == "update":
+            if i not in model and i not in removed:
                 model[i] = c
+            elif i in model and extra == "update":
+                model[i] = _merged(model[i], c)
     elif op == "update":
         for i in arg:
             if i in model:
                 model[i] = (model[i][0], extra, model[i][2])
     else:
         for i in arg:
-            model.pop(i, None)
+            if model.pop(i, None) is not None:
+                removed.add(i)
 
 
 def _apply_store(ws: Workspace, tmp: Path, op: str, arg: Any, extra: Any) -> None:
@@ -82,17 +97,18 @@ def test_store_equals_dict_model(ops: list[tuple[str, Any, Any]]) -> None:
         (root / "goldset.yaml").write_text(SPEC, encoding="utf-8")
         ws = Workspace.open(root, user="prop@example.com")
         model: dict[str, tuple[Any, ...]] = {}
+        removed: set[str] = set()
         for op, arg, extra in ops:
             expect_error = False
-            trial = dict(model)
+            trial, trial_removed = dict(model), set(removed)
             try:
-                _apply_model(trial, op, arg, extra)
+                _apply_model(trial, trial_removed, op, arg, extra)
             except DuplicateIds:
                 expect_error = True
             try:
                 _apply_store(ws, root, op, arg, extra)
                 assert not expect_error, f"{op} should have been refused"
-                model = trial
+                model, removed = trial, trial_removed
             except DuplicateIds:
                 assert expect_error, f"{op} refused unexpectedly"
             rows = ws.dataset().query("SELECT id, input, expected, scenarios FROM examples").to_pylist()

@@ -29,12 +29,28 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     # The edge-case catalogue is taxonomy (PM) as much as it is research's own vocabulary.
     "edge_case_taxonomy": (frozenset({"pm", "research"}), "change the edge-case catalogue"),
     "edit": (frozenset({"research"}), "edit examples"),
-    # Engineering: the machinery
-    "validate": (frozenset({"eng"}), "validate"),
+    # Engineering: the machinery. Validating only reads (like the coverage gate): no action.
     "snapshot": (frozenset({"eng"}), "take snapshots"),
     "compact": (frozenset({"eng"}), "compact the store"),
     "configure": (frozenset({"eng"}), "configure the workspace"),
 }
+
+#: Field of an example -> the action a change of that field on an *existing* example needs.
+#: (A new example's author may propose scenarios, edge cases and tier with the import right;
+#: a status other than draft on a new example is a review.)
+FIELD_ACTIONS: dict[str, str] = {
+    "input": "edit",
+    "expected": "edit",
+    "source": "edit",
+    "metadata": "edit",
+    "polarity": "polarity",
+    "edge_cases": "edge_cases",
+    "scenarios": "tag_scenarios",
+    "tier": "set_tier",
+    "status": "review",
+}
+#: Fields whose change sends an approved example back to draft (what was approved changed).
+APPROVAL_FIELDS: tuple[str, ...] = ("input", "expected", "polarity")
 
 
 def roles_for(action: str) -> list[str]:

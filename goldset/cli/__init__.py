@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "review": ("goldset.cli.review", "Approve, reject or retire examples."),
     "audit": ("goldset.cli.audit", "Who changed what: the audit log."),
     "compact": ("goldset.cli.compact", "Merge small store parts."),
+    "doctor": ("goldset.cli.doctor", "Check a dataset's store for damage; --repair rebuilds its manifest."),
     "coverage": ("goldset.cli.coverage", "Are the priority scenarios covered well enough to launch? (--gate for CI)"),
     "validate": ("goldset.cli.validate", "Validate the dataset with its Great Expectations suite."),
     "expectations": ("goldset.cli.expectations", "The Great Expectations suite: generate the default, keep yours."),
@@ -85,8 +86,11 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; turn every expected error into one line on stderr and an exit code."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
-    from goldset.errors import GoldsetError
+    from goldset.errors import BadInput, GoldsetError
 
+    bad = _undecodable(args)
+    if bad is not None:
+        _fail(BadInput(bad), BadInput.exit_code)
     try:
         cli.main(args=args, prog_name="goldset", standalone_mode=False)
     except GoldsetError as exc:
@@ -97,7 +101,10 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("Aborted.", err=True)
         sys.exit(130)
     except click.ClickException as exc:
-        exc.show()
+        # One line, like every other error: what is wrong, and where the help is.
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        click.echo(f"error: {_one_line(exc.format_message())}{hint}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         click.echo("Interrupted; the store is unchanged unless the write had committed.", err=True)
@@ -107,8 +114,68 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(0)
 
 
+def _undecodable(args: list[str]) -> str | None:
+    """The error for the first argument that is not valid UTF-8 (Python keeps its bytes as
+    lone surrogates), naming the option or argument it is the value of; None if all are."""
+    import re
+
+    for i, arg in enumerate(args):
+        m = re.search("[\ud800-\udfff]+", arg)
+        if m is None:
+            continue
+        raw = m.group().encode("utf-8", "surrogateescape") if all("\udc80" <= c <= "\udcff" for c in m.group()) else None
+        shown = f"bytes {raw.hex(' ')}" if raw is not None else f"lone surrogate \\u{ord(m.group()[0]):04x}"
+        return f"{_param_name(args, i)}: not valid UTF-8 ({shown}); pass text in UTF-8"
+    return None
+
+
+def _param_name(args: list[str], index: int) -> str:
+    """What ``args[index]`` is the value of: an option (``--expected``) or a positional
+    argument (``INPUT``), found by walking the command's parameters the way click parses."""
+    if args[index].startswith("--") and "=" in args[index]:
+        return args[index].split("=", 1)[0]
+    cmd: click.Command = cli
+    ctx = click.Context(cli)
+    positional = 0
+    option: str | None = None  # the option whose value the next token is
+    for i, token in enumerate(args[:index + 1]):
+        if option is not None:
+            if i == index:
+                return option
+            option = None
+            continue
+        if token.startswith("-") and token != "-":
+            name = token.split("=", 1)[0]
+            match = next((p for p in cmd.params if isinstance(p, click.Option) and name in p.opts + p.secondary_opts), None)
+            if match is not None and not match.is_flag and not match.count and "=" not in token:
+                option = name
+            continue
+        if isinstance(cmd, click.Group):
+            sub = cmd.get_command(ctx, token)
+            if sub is not None:
+                cmd, ctx, positional = sub, click.Context(sub, parent=ctx), 0
+                continue
+        if i == index:
+            arguments = [p for p in cmd.params if isinstance(p, click.Argument)]
+            if arguments:
+                return arguments[min(positional, len(arguments) - 1)].human_readable_name
+            break
+        positional += 1
+    return f"argument {index + 1}"
+
+
+def _one_line(text: str) -> str:
+    """``text`` as one terminal line: whitespace runs (click's choice lists) folded, and every
+    other control character escaped, so a user name or a value with a newline or an escape
+    sequence can neither forge a second line nor drive the terminal."""
+    import re
+
+    folded = re.sub(r":?\n\t", lambda m: ": " if m.group().startswith(":") else " ", text)  # click's choice lists
+    return re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", lambda m: repr(m.group())[1:-1], folded)
+
+
 def _fail(exc: Exception, code: int) -> None:
-    click.echo(f"error: {exc}", err=True)
+    click.echo(f"error: {_one_line(str(exc))}", err=True)
     for line in getattr(exc, "problems", [])[:50]:
-        click.echo(f"  {line}", err=True)
+        click.echo(f"  {_one_line(str(line))}", err=True)
     sys.exit(code)

@@ -19,14 +19,17 @@ from goldset.vocab import STATUSES
 @click.option("--edge-case", "edge_cases", multiple=True, metavar="E", help="Edge-case id. Repeatable.")
 @click.option("--tier", metavar="T", help="Launch-bar tier (default: the spec's default_tier).")
 @click.option("--negative", is_flag=True, help="Something the model must not do or must decline.")
-@click.option("--status", type=click.Choice(STATUSES), default="draft", show_default=True)
+@click.option("--status", type=click.Choice(STATUSES),
+              help="Default: draft. approved is an approval: it needs the review right, and is refused "
+                   "under review.require_distinct_reviewer (you would approve your own example).")
 @click.option("--source", default="expert", show_default=True)
 @click.option("--metadata", metavar="JSON", help="Free-form JSON object.")
+@click.option("--restore-removed", is_flag=True, help="Add it back if its id was removed with `goldset remove`.")
 @output_options(RESULT_FORMATS)
 def add_cmd(
     g: GoldsetContext, input_text: str, expected: str | None, example_id: str | None, scenarios: tuple[str, ...],
-    edge_cases: tuple[str, ...], tier: str | None, negative: bool, status: str, source: str,
-    metadata: str | None, fmt: str, output: Path | None,
+    edge_cases: tuple[str, ...], tier: str | None, negative: bool, status: str | None, source: str,
+    metadata: str | None, restore_removed: bool, fmt: str, output: Path | None,
 ) -> None:
     """Add one example.
 
@@ -36,9 +39,9 @@ def add_cmd(
     """
     record = {
         "id": example_id, "input": input_text, "expected": expected, "scenarios": list(scenarios),
-        "edge_cases": list(edge_cases), "tier": tier, "polarity": "negative" if negative else "positive",
+        "edge_cases": list(edge_cases), "tier": tier, "polarity": "negative" if negative else None,
         "status": status, "source": source, "metadata": metadata,
     }
     from goldset.ingest import add
 
-    present(add(g.dataset(), [record]), fmt, output)
+    present(add(g.dataset(), [record], restore_removed=restore_removed), fmt, output)

@@ -4,7 +4,7 @@ dataset, debug. Commands get the library objects from it, never build them thems
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -114,6 +114,19 @@ def output_options(formats: tuple[str, ...], default: str = "table") -> Callable
     return decorate
 
 
+def limit_options(f: F) -> F:
+    """--timeout S and --memory-limit SIZE for a verb that runs SQL or a --where predicate;
+    unset, the dataset's ``query:`` limits in goldset.yaml apply (default 30 s, 1GB)."""
+    f = click.option(
+        "--memory-limit", metavar="SIZE",
+        help="Stop the query when it needs more memory than SIZE, e.g. 512MB, 2GB (default: query.memory_limit in goldset.yaml, else 1GB).",
+    )(f)
+    return click.option(
+        "--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), metavar="S",
+        help="Stop the query after S seconds (default: query.timeout_s in goldset.yaml, else 30).",
+    )(f)
+
+
 def present(result: Any, fmt: str, output: Path | None, *, kind: str | None = None, **opts: Any) -> None:
     """Render ``result`` (:func:`goldset.cli.render.render`) and deliver it: warnings about it
     to stderr, then the text to stdout or to ``output``. A status message (snapshot, init,
@@ -159,24 +172,40 @@ def color() -> bool:
     return sys.stdout.isatty()
 
 
-def deliver(text: str, output: Path | None, summary: str) -> None:
+def deliver(text: str | Iterable[str], output: Path | None, summary: str | Callable[[], str]) -> None:
     """The text to stdout (``output`` None or ``-``), or atomically to ``output`` with the
-    summary on stderr."""
+    summary on stderr. ``text`` may be a stream of pieces (each ending with a newline),
+    written as they come, so a large result never sits in memory whole; ``summary`` may
+    then be a function, called once the stream has ended."""
     if output is None or str(output) == "-":
-        emit(text)
+        if isinstance(text, str):
+            emit(text)
+        else:
+            for piece in text:
+                click.echo(piece, nl=False)
         return
     import contextlib
     import os
 
     from goldset.errors import BadInput
+    from goldset.workspace import managed_path
 
+    why = managed_path(output)
+    if why is not None:
+        raise BadInput(f"--output: refusing to write {output}: {why}; write it elsewhere (reports/ is for reports)")
     tmp = output.with_name(f".{output.name}.tmp-{os.getpid()}")
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
+        with open(tmp, "w", encoding="utf-8") as f:
+            for piece in [text] if isinstance(text, str) else text:
+                f.write(piece)
         os.replace(tmp, output)
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
         raise BadInput(f"--output: cannot write {output}: {exc.strerror or exc}") from None
-    say(f"wrote {output}: {summary}")
+    except BaseException:  # a failure mid-stream leaves no partial file behind
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
+    say(f"wrote {output}: {summary if isinstance(summary, str) else summary()}")

@@ -22,13 +22,20 @@ INPUT_FORMATS = ("jsonl", "csv", "parquet")
               help="Read column SRC as FIELD (input, expected, scenarios, ...). Repeatable.")
 @click.option("--scenario", "scenarios", multiple=True, metavar="S", help="Tag every row with scenario S. Repeatable.")
 @click.option("--edge-case", "edge_cases", multiple=True, metavar="E", help="Tag every row with edge case E. Repeatable.")
-@click.option("--tier", metavar="T", help="Tier for rows that give none (default: the spec's default_tier).")
-@click.option("--negative", is_flag=True, help="Rows that give no polarity are negatives (must-not / must-decline).")
-@click.option("--status", type=click.Choice(STATUSES), default="draft", show_default=True,
-              help="Status for rows that give none; approved also records you as reviewer.")
+@click.option("--tier", metavar="T", help="Tier for new rows that give none (default: the spec's default_tier).")
+@click.option("--negative", is_flag=True, help="New rows that give no polarity are negatives (must-not / must-decline).")
+@click.option("--status", type=click.Choice(STATUSES),
+              help="Status for new rows that give none (default: draft). approved is an approval: it needs "
+                   "the review right, records you as reviewer, and is refused under review.require_distinct_reviewer.")
 @click.option("--source", default="unknown", show_default=True, help="Where the rows come from (production, expert, synthetic, ...).")
 @click.option("--on-duplicate", type=click.Choice(ON_DUPLICATE), default="error", show_default=True,
-              help="An id already stored (or repeated in the file) with different content: fail, keep the first, or replace.")
+              help="An id already stored (or repeated in the file) with different content: fail, keep the stored "
+                   "row (first in the file), or change the fields the file gives (last in the file wins).")
+@click.option("--keep-approval", is_flag=True,
+              help="With update: approved examples whose input, expected or polarity change stay approved, "
+                   "you as reviewer (needs the review right); without it they go back to draft.")
+@click.option("--restore-removed", is_flag=True, help="Add back ids that were removed with `goldset remove` (else they stay removed).")
+@click.option("--dry-run", is_flag=True, help="Print what the import would do (added, updated per field, unchanged, refused); write nothing.")
 @click.option("--skip-invalid", is_flag=True, help="Write the good rows even when some are bad.")
 @click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path), help="Write bad rows with their reasons here (JSON lines).")
 @output_options(RESULT_FORMATS)
@@ -37,8 +44,8 @@ INPUT_FORMATS = ("jsonl", "csv", "parquet")
 def import_cmd(
     g: GoldsetContext, file: Path, file_format: str | None, maps: tuple[str, ...], scenarios: tuple[str, ...],
     edge_cases: tuple[str, ...], tier: str | None, negative: bool, status: str, source: str,
-    on_duplicate: str, skip_invalid: bool, rejects: Path | None, fmt: str, output: Path | None,
-    legacy_fmt: str | None,
+    on_duplicate: str, keep_approval: bool, restore_removed: bool, dry_run: bool, skip_invalid: bool,
+    rejects: Path | None, fmt: str, output: Path | None, legacy_fmt: str | None,
 ) -> None:
     """Import examples from FILE: all rows or none (unless --skip-invalid).
 
@@ -47,9 +54,15 @@ def import_cmd(
     an id, the id is derived from the normalized input, so the same input is the same
     example. Every bad row is reported with its line (JSONL) or row (CSV, Parquet).
 
+    An id already stored: --on-duplicate update changes only the fields the file gives (a
+    column absent, or null, keeps the stored value), each with the right that owns it; an
+    approved example whose content changes goes back to draft unless --keep-approval. Ids
+    removed with `goldset remove` stay removed unless --restore-removed.
+
     \b
     goldset import refunds.jsonl --scenario refund_request --status approved
     goldset import export.csv --map question=input --map label=expected
+    goldset import fixes.jsonl --on-duplicate update --dry-run
     goldset import dump.txt --input-format jsonl -f json
     goldset import oos.jsonl --negative --scenario out_of_scope --rejects bad.jsonl
     """
@@ -64,10 +77,11 @@ def import_cmd(
         polarity="negative" if negative else None, status=status, source=source,
     )
     with _progress(file) as progress:
-        result = import_file(
+        result = import_file(  # type: ignore[call-overload]  # on_duplicate: click's Choice is a str
             ds, file, fmt=file_format, mapping=parse_mapping(list(maps)), defaults=defaults,
-            on_duplicate=on_duplicate,  # type: ignore[arg-type]
+            on_duplicate=on_duplicate,
             skip_invalid=skip_invalid, rejects=rejects, progress=progress,
+            keep_approval=keep_approval, restore_removed=restore_removed, dry_run=dry_run,
         )
     present(result, fmt, output, rejects=rejects)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from goldset.cli.context import GoldsetContext, command, output_options, present
+from goldset.cli.context import GoldsetContext, command, limit_options, output_options, present
 from goldset.cli.render import RESULT_FORMATS
 
 
@@ -18,14 +18,19 @@ from goldset.cli.render import RESULT_FORMATS
 @click.option("--edge-case", "edge_cases", multiple=True, metavar="E", help="Add edge case E. Repeatable.")
 @click.option("--remove-edge-case", "remove_edge_cases", multiple=True, metavar="E", help="Remove edge case E. Repeatable.")
 @click.option("--tier", metavar="T", help="Set the tier.")
-@click.option("--negative/--positive", "negative", default=None, help="Set the polarity.")
+@click.option("--negative/--positive", "negative", default=None,
+              help="Set the polarity. An approved example whose polarity changes goes back to draft.")
+@click.option("--keep-approval", is_flag=True,
+              help="With --negative/--positive: approved examples stay approved, you as reviewer (needs the review right).")
 @click.option("--dry-run", is_flag=True, help="Count and show the rows that would change; write nothing.")
 @click.option("--note", help="Why (kept in the audit log).")
+@limit_options
 @output_options(RESULT_FORMATS)
 def tag_cmd(
     g: GoldsetContext, ids: tuple[str, ...], where: str | None, scenarios: tuple[str, ...],
     remove_scenarios: tuple[str, ...], edge_cases: tuple[str, ...], remove_edge_cases: tuple[str, ...],
-    tier: str | None, negative: bool | None, dry_run: bool, note: str | None, fmt: str, output: Path | None,
+    tier: str | None, negative: bool | None, keep_approval: bool, dry_run: bool, note: str | None,
+    timeout_s: float | None, memory_limit: str | None, fmt: str, output: Path | None,
 ) -> None:
     """Tag examples given by IDS and/or --where (both: ids that also match).
 
@@ -41,4 +46,6 @@ def tag_cmd(
         remove_edge_cases=list(remove_edge_cases), tier=tier,
         polarity=None if negative is None else ("negative" if negative else "positive"),
     )
-    present(tag(g.dataset(), change, ids=list(ids), where=where, dry_run=dry_run, note=note), fmt, output)
+    result = tag(g.dataset(), change, ids=list(ids), where=where, dry_run=dry_run, note=note,
+                 timeout_s=timeout_s, memory_limit=memory_limit, keep_approval=keep_approval)
+    present(result, fmt, output)

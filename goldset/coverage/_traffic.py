@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from goldset.errors import BadInput
+from goldset.store import JsonProblem, json_loads
 
 #: Shares may overshoot 1 by rounding (0.333 + 0.333 + 0.334 and the like).
 _SHARE_SLACK = 1e-3
@@ -89,9 +89,9 @@ def _kind(columns: list[str], source: str) -> Literal["share", "count"]:
 def parse_traffic(text: str, source: str, fmt: Literal["csv", "json"]) -> Traffic:
     if fmt == "json":
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise BadInput(f"{source}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+            data = json_loads(text)  # depth-limited, duplicate keys refused: no silent last-wins
+        except JsonProblem as exc:
+            raise BadInput(f"{source}: {exc}") from None
         if isinstance(data, dict):
             return _from_pairs(list(data.items()), "count", source)
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
@@ -103,8 +103,15 @@ def parse_traffic(text: str, source: str, fmt: Literal["csv", "json"]) -> Traffi
     reader = csv.DictReader(io.StringIO(text))
     columns = [c.strip() for c in (reader.fieldnames or [])]
     kind = _kind(columns, source)
+    if len(set(columns)) != len(columns):
+        raise BadInput(f"{source}: the header names a column twice ({', '.join(columns)})")
     reader.fieldnames = columns
-    return _from_pairs([(r.get("scenario"), r.get(kind)) for r in reader], kind, source)
+    pairs = []
+    for r in reader:
+        if None in r:  # csv puts fields beyond the header under None: never drop them silently
+            raise BadInput(f"{source}: line {reader.line_num}: more fields than the header's {len(columns)}")
+        pairs.append((r.get("scenario"), r.get(kind)))
+    return _from_pairs(pairs, kind, source)
 
 
 def read_traffic(path: Path) -> Traffic:

@@ -1,7 +1,8 @@
 """Day-to-day curation: tag, edit, review, remove, and the scenario and edge-case taxonomy.
 
 Owns: bulk tagging by ids and/or ``--where`` (``_tag``), editing, updating and removing
-examples by id (``_edit``), reviewing (``_review``), and the taxonomy edits of ``goldset.yaml`` (``_taxonomy``). Every write
+examples by id (``_edit``), reviewing (``_review``), the rule that an edit of what was approved
+goes back to draft (``_approval``), and the taxonomy edits of ``goldset.yaml`` (``_taxonomy``). Every write
 goes through the write path of :mod:`goldset.workspace`.
 """
 

@@ -11,9 +11,19 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from goldset.access import roles
+from goldset.curation._approval import approval_rule
 from goldset.curation._tag import TagChange, select_targets, tag
 from goldset.errors import BadInput, UsageError
-from goldset.store import MAX_FIELD_BYTES, db, input_hash_sql
+from goldset.store import (
+    MAX_FIELD_BYTES,
+    JsonProblem,
+    db,
+    input_hash_sql,
+    is_blank,
+    json_loads,
+    lone_surrogate,
+)
 from goldset.workspace import Dataset, WriteResult, writing
 
 #: Fields of the example's content that ``edit`` changes.
@@ -21,8 +31,11 @@ CONTENT_FIELDS = ("input", "expected", "source", "metadata")
 
 
 def _text(field: str, value: str, *, required: bool = False) -> str:
-    if required and not value.strip():
-        raise BadInput(f"--{field}: must not be empty")
+    if required and is_blank(value):
+        raise BadInput(f"--{field}: must not be empty (or only whitespace)")
+    bad = lone_surrogate(value)
+    if bad is not None:
+        raise BadInput(f"--{field}: not valid Unicode (a lone surrogate {bad}); fix the text")
     if len(value.encode("utf-8")) > MAX_FIELD_BYTES:
         raise BadInput(f"--{field}: more than the {MAX_FIELD_BYTES >> 20} MiB limit")
     return value
@@ -37,9 +50,14 @@ def edit(
     source: str | None = None,
     metadata: str | None = None,
     note: str | None = None,
+    keep_approval: bool = False,
 ) -> WriteResult:
-    """Change fields of one example. Fields left None stay as they are."""
-    with writing(ds, "edit", op="edit", ids=[example_id], note=note) as w:
+    """Change fields of one example. Fields left None stay as they are.
+
+    A change of an approved example's input or expected sends it back to draft (see
+    :mod:`goldset.curation._approval`) unless ``keep_approval``, which needs the review right."""
+    actions = ("edit", "review") if keep_approval else ("edit",)
+    with writing(ds, *actions, op="edit", ids=[example_id], note=note) as w:
         sets: dict[str, str] = {}
         if input is not None:
             lit = db.sql_str(_text("input", input, required=True))
@@ -51,9 +69,9 @@ def edit(
             sets["source"] = db.sql_str(_text("source", source, required=True))
         if metadata is not None:
             try:
-                parsed = json.loads(metadata)
-            except json.JSONDecodeError as exc:
-                raise BadInput(f"--metadata: not JSON ({exc.msg} at column {exc.colno})") from None
+                parsed = json_loads(metadata)
+            except JsonProblem as exc:
+                raise BadInput(f"--metadata: not JSON ({str(exc).removeprefix('malformed JSON: ')})") from None
             if not isinstance(parsed, dict):
                 raise BadInput("--metadata: must be a JSON object, e.g. '{\"ticket\": \"T-12\"}'")
             sets["metadata"] = db.sql_str(_text("metadata", json.dumps(parsed, ensure_ascii=False)))
@@ -62,26 +80,35 @@ def edit(
         con = db.connect()
         try:
             pred = select_targets(ds, con, [example_id], None)
+            changed = " OR ".join(f"({sets[c]}) IS DISTINCT FROM {c}" for c in roles.APPROVAL_FIELDS if c in sets)
+            if changed:
+                sets.update(approval_rule(ds, con, w, changed, keep=keep_approval))
             return w.rewrite(con, pred, sets)
         finally:
             con.close()
 
 
-def update(ds: Dataset, ids: Sequence[str], *, note: str | None = None, **changes: Any) -> WriteResult:
-    """Change examples by id, with the checks, roles and audit line of the CLI.
+def update(
+    ds: Dataset, ids: Sequence[str], *, note: str | None = None, keep_approval: bool = False, **changes: Any
+) -> WriteResult:
+    """Change examples by id, with the checks, roles and audit line of the CLI: each field
+    with the right that owns it (``goldset.access.roles.FIELD_ACTIONS``).
 
     Tags for many ids: ``add_scenarios``, ``remove_scenarios``, ``add_edge_cases``,
     ``remove_edge_cases``, ``tier``, ``polarity`` (see :func:`tag`).
     Content of one id: ``input``, ``expected``, ``source``, ``metadata`` (see :func:`edit`).
-    Status changes are reviews: :func:`goldset.curation.review`.
+    A change of input, expected or polarity sends an approved example back to draft unless
+    ``keep_approval`` (the review right). Status changes are reviews: :func:`goldset.curation.review`.
     """
     from pydantic import ValidationError
 
+    if "status" in changes:
+        raise UsageError("update: status changes are reviews: use goldset.review (approve, reject, retire)")
     content = {k: changes.pop(k) for k in CONTENT_FIELDS if k in changes}
     if content:
         if changes or len(ids) != 1:
             raise UsageError("content fields (input, expected, source, metadata) change one example at a time, without tags")
-        return edit(ds, ids[0], note=note, **content)
+        return edit(ds, ids[0], note=note, keep_approval=keep_approval, **content)
     unknown = sorted(set(changes) - set(TagChange.model_fields))
     if unknown:
         raise UsageError(f"update: {unknown[0]}: not a field (tags: {', '.join(TagChange.model_fields)}; content: {', '.join(CONTENT_FIELDS)})")
@@ -89,7 +116,7 @@ def update(ds: Dataset, ids: Sequence[str], *, note: str | None = None, **change
         change = TagChange(**changes)
     except ValidationError as exc:
         raise UsageError(f"update: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None
-    return tag(ds, change, ids=list(ids), note=note)
+    return tag(ds, change, ids=list(ids), note=note, keep_approval=keep_approval)
 
 
 def remove(ds: Dataset, ids: Sequence[str], *, note: str | None = None) -> WriteResult:

@@ -3,6 +3,7 @@
 A review is one copy-on-write rewrite through the write path. It sets ``status`` and ``reviewed_at/by`` (re-approving an approved example refreshes its review
 date: that is how an example stays fresh). With ``review: {require_distinct_reviewer: true}``
 in the spec nobody may approve an example they created.
+An edit of what was approved goes back to draft: :mod:`goldset.curation._approval`.
 """
 
 from __future__ import annotations
@@ -31,14 +32,17 @@ def review(
     where: str | None = None,
     note: str | None = None,
     dry_run: bool = False,
+    timeout_s: float | None = None,
+    memory_limit: str | None = None,
 ) -> WriteResult:
-    """Set the status of the target rows and record who reviewed them, and when."""
+    """Set the status of the target rows and record who reviewed them, and when.
+    ``timeout_s`` / ``memory_limit`` override the spec's ``query:`` limits for ``where``."""
     if action not in STATUS_OF:
         raise UsageError(f"review: unknown action {action!r} (approve, reject, retire)")
     with writing(ds, "review", op=action, ids=ids, predicate=where, note=note) as w:
         con = db.connect()
         try:
-            pred = select_targets(ds, con, ids, where)
+            pred = select_targets(ds, con, ids, where, ds.spec.query.resolve(timeout_s, memory_limit))
             if action == "approve" and ds.spec.review.require_distinct_reviewer:
                 _refuse_own(ds, con, w.user, where)
             sets = {"status": db.sql_str(STATUS_OF[action]), "reviewed_at": "now()", "reviewed_by": db.sql_str(w.user)}
@@ -48,10 +52,11 @@ def review(
 
 
 def _refuse_own(ds: Dataset, con: duckdb.DuckDBPyConnection, user: str, where: str | None) -> None:
-    own = [r[0] for r in con.execute(
-        f"SELECT e.id FROM ({db.parts_select(ds.files())}) e SEMI JOIN _ids USING (id) WHERE e.created_by = ? ORDER BY e.id LIMIT 21",
-        [user],
-    ).fetchall()]
+    with ds.pinned() as files:
+        own = [r[0] for r in con.execute(
+            f"SELECT e.id FROM ({db.parts_select(files)}) e SEMI JOIN _ids USING (id) WHERE e.created_by = ? ORDER BY e.id LIMIT 21",
+            [user],
+        ).fetchall()]
     if own:
         record(ds, "approve", ids=own, predicate=where, allowed=False,
                note="denied: require_distinct_reviewer and the reviewer created these")
@@ -60,4 +65,5 @@ def _refuse_own(ds: Dataset, con: duckdb.DuckDBPyConnection, user: str, where: s
             f"{user} created {', '.join(own[:20])}{more} and the spec requires a distinct reviewer "
             "(review.require_distinct_reviewer); ask someone else to approve them; nothing written"
         )
+
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from goldset.curation._approval import approval_rule
 from goldset.errors import UnknownId, UsageError
 from goldset.store import db, predicate
 from goldset.vocab import Polarity, require_known
@@ -73,6 +74,9 @@ class TagResult(WriteResult):
     """A write result plus, for dry runs, a few of the rows that would change."""
 
     sample: list[dict[str, Any]] = Field(default_factory=list)
+    #: Rows the ids and/or --where selected; those not changed already were as asked
+    #: (counted in ``unchanged``). 0: no row matches --where.
+    matched: int = 0
 
 
 def _list_expr(column: str, add: Sequence[str], remove: Sequence[str]) -> str | None:
@@ -109,31 +113,35 @@ def assignments(change: TagChange) -> dict[str, str]:
     return sets
 
 
-def select_targets(ds: Dataset, con: duckdb.DuckDBPyConnection, ids: Sequence[str], where: str | None) -> str:
+def select_targets(
+    ds: Dataset, con: duckdb.DuckDBPyConnection, ids: Sequence[str], where: str | None,
+    limits: predicate.Limits | None = None,
+) -> str:
     """Fill temp table ``_ids`` with the target ids; return the predicate for ``rewrite``.
 
-    Explicit ids must all exist (UnknownId otherwise, before anything is written).
+    Explicit ids must all exist (UnknownId otherwise, before anything is written). ``where``
+    runs under ``limits`` (default: the spec's ``query:`` limits).
     """
     if not ids and where is None:
         raise UsageError("give example ids, --where EXPR, or both (--where true selects every row)")
-    files = ds.files()
     wanted = list(dict.fromkeys(ids))
-    if wanted:
-        con.execute("CREATE OR REPLACE TEMP TABLE _given AS SELECT unnest(?::VARCHAR[]) AS id", [wanted])
-        missing = [r[0] for r in con.execute(
-            f"SELECT g.id FROM _given g ANTI JOIN ({db.parts_select(files)}) e ON g.id = e.id ORDER BY g.id LIMIT 21"
-        ).fetchall()]
-        if missing:
-            more = " ..." if len(missing) > 20 else ""
-            raise UnknownId(f"unknown id(s) in dataset {ds.name!r}: {', '.join(missing[:20])}{more}; nothing written")
-    if where is not None:
-        matched = predicate.matching_ids(files, where)
-        con.register("_matched", matched)
-        src = "SELECT id FROM _matched" + (" WHERE id IN (SELECT id FROM _given)" if wanted else "")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _ids AS {src}")
-        con.unregister("_matched")
-    else:
-        con.execute("CREATE OR REPLACE TEMP TABLE _ids AS SELECT id FROM _given")
+    with ds.pinned() as files:  # one manifest generation, whatever writers do meanwhile
+        if wanted:
+            con.execute("CREATE OR REPLACE TEMP TABLE _given AS SELECT unnest(?::VARCHAR[]) AS id", [wanted])
+            missing = [r[0] for r in con.execute(
+                f"SELECT g.id FROM _given g ANTI JOIN ({db.parts_select(files)}) e ON g.id = e.id ORDER BY g.id LIMIT 21"
+            ).fetchall()]
+            if missing:
+                more = " ..." if len(missing) > 20 else ""
+                raise UnknownId(f"unknown id(s) in dataset {ds.name!r}: {', '.join(missing[:20])}{more}; nothing written")
+        if where is not None:
+            matched = predicate.matching_ids(files, where, limits or ds.spec.query.resolve())
+            con.register("_matched", matched)
+            src = "SELECT id FROM _matched" + (" WHERE id IN (SELECT id FROM _given)" if wanted else "")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _ids AS {src}")
+            con.unregister("_matched")
+        else:
+            con.execute("CREATE OR REPLACE TEMP TABLE _ids AS SELECT id FROM _given")
     return "id IN (SELECT id FROM _ids)"
 
 
@@ -145,12 +153,18 @@ def tag(
     where: str | None = None,
     dry_run: bool = False,
     note: str | None = None,
+    timeout_s: float | None = None,
+    memory_limit: str | None = None,
+    keep_approval: bool = False,
 ) -> TagResult:
-    """Apply ``change`` to the target rows; with ``dry_run``, count and sample only."""
+    """Apply ``change`` to the target rows; with ``dry_run``, count and sample only. A polarity
+    change sends approved rows back to draft unless ``keep_approval`` (the review right).
+    ``timeout_s`` / ``memory_limit`` override the spec's ``query:`` limits for ``where``."""
     if change.empty():
         raise UsageError("nothing to change: give --scenario, --edge-case, --tier, --negative/--positive or a --remove-... flag")
     summary = change.summary()
-    with writing(ds, *change.actions(), op="tag", ids=ids, predicate=where,
+    actions = [*change.actions(), *(["review"] if keep_approval else [])]
+    with writing(ds, *actions, op="tag", ids=ids, predicate=where,
                  note=f"{summary}: {note}" if note else summary) as w:
         _check_known(ds, change)
         overlap = (set(change.add_scenarios) & set(change.remove_scenarios)) | (set(change.add_edge_cases) & set(change.remove_edge_cases))
@@ -158,11 +172,16 @@ def tag(
             raise UsageError(f"both added and removed: {', '.join(sorted(overlap))}")
         con = db.connect()
         try:
-            pred = select_targets(ds, con, ids, where)
-            written = w.rewrite(con, pred, assignments(change), dry_run=dry_run)
+            pred = select_targets(ds, con, ids, where, ds.spec.query.resolve(timeout_s, memory_limit))
+            sets = assignments(change)
+            if change.polarity:  # what was approved changes: back to draft, unless keep_approval
+                sets.update(approval_rule(ds, con, w, f"{sets['polarity']} IS DISTINCT FROM polarity", keep=keep_approval))
+            written = w.rewrite(con, pred, sets, dry_run=dry_run)
+            matched = int(con.execute("SELECT count(*) FROM _ids").fetchall()[0][0])
         finally:
             con.close()
-        result = TagResult(**written.model_dump())
+        result = TagResult(**written.model_dump(), matched=matched)
+        result.unchanged = max(0, matched - result.updated)
         w.result = result
     if dry_run and result.ids_sample:
         result.sample = _sample(ds, result.ids_sample[:SAMPLE_ROWS])

@@ -2,13 +2,15 @@
 
 Owns: file readers that stream blocks (``_readers``), the mapping of any record to the
 canonical columns (``_canonical``), staging with validation and in-file duplicate checks in
-DuckDB (``_stage``), and the verbs: ``import`` (``_import``) and ``add`` (``_add``).
+DuckDB (``_stage``), the plan of a merge field by field with the rights it needs (``_plan``),
+and the verbs: ``import`` (``_import``) and ``add`` (``_add``).
 """
 
 from __future__ import annotations
 
 from goldset.ingest._add import add
 from goldset.ingest._import import import_file, parse_mapping
+from goldset.ingest._plan import ImportPlan, ImportResult
 from goldset.ingest._stage import ImportDefaults
 
-__all__ = ["ImportDefaults", "add", "import_file", "parse_mapping"]
+__all__ = ["ImportDefaults", "ImportPlan", "ImportResult", "add", "import_file", "parse_mapping"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,11 +19,21 @@ from goldset.errors import BadInput
 from goldset.ingest._canonical import (
     Chunk,
     FastChunk,
+    _type_name,
     fast_select,
+    fast_values_ok,
     rows_to_chunk,
     source_of,
 )
-from goldset.store import LIST_COLUMNS
+from goldset.store import (
+    LIST_COLUMNS,
+    MAX_FIELD_BYTES,
+    MAX_JSON_DEPTH,
+    JsonProblem,
+    json_loads,
+    json_raw_decode,
+    too_deep,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -33,6 +44,21 @@ _EXT = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", 
 BLOCK_BYTES = 16 << 20
 BOM = b"\xef\xbb\xbf"
 Progress = Callable[[int], None]
+#: A pretty-printed JSON file (an array, or one object over many lines) up to this size is
+#: read as one document; a larger one is refused with how to convert it.
+MAX_JSON_DOCUMENT_BYTES = 64 << 20
+#: Largest CSV field the exact path reads; a larger one is refused with its row.
+MAX_CSV_FIELD_BYTES = 4 * MAX_FIELD_BYTES
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _check_encoding(path: Path) -> None:
+    """Refuse a UTF-16 or UTF-32 file up front, instead of one confusing error per row."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if head.startswith(_UTF16_BOMS) or b"\x00" in head:
+        how = "starts with a UTF-16 byte-order mark" if head.startswith(_UTF16_BOMS) else "holds NUL bytes"
+        raise BadInput(f"{path}: looks like UTF-16 (it {how}); save it as UTF-8 and import again")
 
 
 def detect_format(path: Path, given: str | None) -> str:
@@ -82,29 +108,49 @@ def _jsonl_exact(first: int, lines: list[bytes]) -> Iterator[tuple[int, dict[str
             yield i, f"not valid UTF-8 (byte {exc.start + 1} of the line)"
             continue
         try:
-            yield i, json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield i, f"malformed JSON: {exc.msg} at column {exc.colno}"
-        except RecursionError:
-            yield i, "malformed JSON: nested too deeply"
+            yield i, json_loads(text)
+        except JsonProblem as exc:
+            yield i, str(exc)
+
+
+def _deep_lines(block: bytes) -> bool:
+    """Some line of ``block`` nests deeper than MAX_JSON_DEPTH. pyarrow's parser recurses per
+    level and crashes the process (SIGSEGV) around 10,000 levels, so this runs first. Only a
+    line with more brackets than the limit can be that deep: those few are scanned exactly."""
+    if block.count(b"[") + block.count(b"{") <= MAX_JSON_DEPTH:
+        return False
+    brackets = block.translate(None, _NOT_BRACKET_OR_NEWLINE).split(b"\n")
+    if max(map(len, brackets)) <= MAX_JSON_DEPTH:
+        return False
+    lines = block.split(b"\n")
+    return any(len(b) > MAX_JSON_DEPTH and too_deep(lines[i]) for i, b in enumerate(brackets))
+
+
+_NOT_BRACKET_OR_NEWLINE = bytes(b for b in range(256) if b not in b"[]{}\n")
 
 
 def _jsonl_chunk(first: int, block: bytes, mapping: dict[str, str]) -> Chunk:
     """One block of whole lines: pyarrow parses it (in parallel) when it is valid UTF-8, holds
-    no blank line and its types fit; otherwise Python parses it line by line."""
+    no blank line and nothing nested too deeply, and its types and values fit (pyarrow reads
+    NaN and Infinity as numbers, and an integer beyond 2**53 in a column with fractions as a
+    rounded double: ``fast_values_ok`` sends those blocks on); otherwise Python parses it line
+    by line (the exact path), naming each bad line."""
     import pyarrow as pa
     import pyarrow.json as pj
 
     lines = block.count(b"\n") + (not block.endswith(b"\n"))
-    try:
-        block.decode("utf-8")  # pyarrow's JSON parser does not check the encoding
-        table = pj.read_json(io.BytesIO(block), read_options=pj.ReadOptions(block_size=max(1 << 22, len(block) // 8 + 1)))
-    except (pa.ArrowInvalid, UnicodeDecodeError):
-        table = None
+    table = None
+    # a BOM inside the file (a second one, or mid-file) is not JSON: the exact path says so
+    if BOM not in block and not _deep_lines(block):
+        try:
+            block.decode("utf-8")  # pyarrow's JSON parser does not check the encoding
+            table = pj.read_json(io.BytesIO(block), read_options=pj.ReadOptions(block_size=max(1 << 22, len(block) // 8 + 1)))
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            table = None
     # Row i is line first+i only when no line is blank: otherwise the exact path.
     if table is not None and table.num_rows == lines:
         sql = fast_select(table.schema, mapping, split_lists=False)
-        if sql is not None:
+        if sql is not None and fast_values_ok(table, mapping):
             return FastChunk(table.append_column("_row", pa.array(range(first, first + lines), pa.int64())), sql)
     return rows_to_chunk(_jsonl_exact(first, block.splitlines()), mapping)
 
@@ -115,6 +161,10 @@ def read_jsonl(path: Path, mapping: dict[str, str], progress: Progress | None = 
     in memory. ``exact`` is accepted for symmetry: JSONL picks its path per block."""
     from concurrent.futures import Future, ThreadPoolExecutor
 
+    _check_encoding(path)
+    if _is_json_document(path):
+        yield from _read_json_document(path, mapping)
+        return
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending: Future[Chunk] | None = None
         pending_size = 0
@@ -129,6 +179,86 @@ def read_jsonl(path: Path, mapping: dict[str, str], progress: Progress | None = 
             yield from _nonempty(pending.result())
             if progress:
                 progress(pending_size)
+
+
+def _is_json_document(path: Path) -> bool:
+    """A pretty-printed JSON file rather than JSON Lines: it starts with ``[`` (an array of
+    objects), or its first line is a lone ``{`` (one object over many lines)."""
+    with open(path, "rb") as f:
+        head = f.read(64 << 10)
+    head = head.removeprefix(BOM).lstrip(b" \t\r\n")
+    return head.startswith(b"[") or head.split(b"\n", 1)[0].strip() == b"{"
+
+
+def _read_json_document(path: Path, mapping: dict[str, str]) -> Iterator[Chunk]:
+    """A JSON array of objects (each a row, numbered by the line it starts on) or one JSON
+    object, read whole when at most MAX_JSON_DOCUMENT_BYTES."""
+    size = path.stat().st_size
+    if size > MAX_JSON_DOCUMENT_BYTES:
+        raise BadInput(
+            f"{path}: this is a JSON document (an array or a multi-line object), not JSON Lines (one object "
+            f"per line), and at {size >> 20} MiB too large to read whole (limit {MAX_JSON_DOCUMENT_BYTES >> 20} MiB); "
+            f"convert it, e.g. jq -c '.[]' {path.name} > {path.stem}.jsonl"
+        )
+    data = path.read_bytes().removeprefix(BOM)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise BadInput(f"{path}: line {line}: not valid UTF-8 (byte {exc.start + 1} of the file)") from None
+    yield from _batched(_json_document_rows(path, text), mapping, split_lists=False)
+
+
+def _json_document_rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    ws = re.compile(r"[ \t\r\n]*")
+
+    def fail(pos: int, why: str) -> BadInput:
+        line = text.count("\n", 0, pos) + 1
+        return BadInput(f"{path}: line {line}: {why} (read as one JSON document, since it "
+                        f"{'starts with [' if text.lstrip().startswith('[') else 'starts with a lone {'})")
+
+    def value(pos: int) -> tuple[Any, int]:
+        try:
+            obj, end = json_raw_decode(text, pos)
+        except JsonProblem as exc:
+            raise fail(pos, str(exc)) from None
+        except json.JSONDecodeError as exc:
+            raise fail(exc.pos, f"malformed JSON: {exc.msg}") from None
+        except RecursionError:
+            raise fail(pos, f"nested deeper than {MAX_JSON_DEPTH} levels") from None
+        except ValueError as exc:
+            raise fail(pos, f"malformed JSON: {str(exc).splitlines()[0]}") from None
+        return obj, end
+
+    pos = ws.match(text, 1 if text.startswith("\ufeff") else 0).end()  # type: ignore[union-attr]
+    if not text.startswith("[", pos):
+        obj, end = value(pos)
+        if ws.match(text, end).end() != len(text):  # type: ignore[union-attr]
+            raise fail(end, "more than one JSON value; JSON Lines needs one object per line")
+        yield 1, obj if isinstance(obj, dict) else f"expected a JSON object, got {_type_name(obj)}"
+        return
+    pos = ws.match(text, pos + 1).end()  # type: ignore[union-attr]
+    if text.startswith("]", pos):
+        return
+    line, counted = 1, 0
+    while True:
+        line += text.count("\n", counted, pos)
+        counted = pos
+        obj, end = value(pos)
+        if too_deep(text[pos:end].encode("utf-8", "surrogatepass"), MAX_JSON_DEPTH):
+            yield line, f"nested deeper than {MAX_JSON_DEPTH} levels"
+        elif not isinstance(obj, dict):  # a bare string would read as a reader's problem
+            yield line, f"expected a JSON object, got {_type_name(obj)}"
+        else:
+            yield line, obj
+        pos = ws.match(text, end).end()  # type: ignore[union-attr]
+        if text.startswith("]", pos):
+            if ws.match(text, pos + 1).end() != len(text):  # type: ignore[union-attr]
+                raise fail(pos + 1, "text after the closing ]")
+            return
+        if not text.startswith(",", pos):
+            raise fail(pos, "expected ',' or ']' between the items of the array")
+        pos = ws.match(text, pos + 1).end()  # type: ignore[union-attr]
 
 
 def _nonempty(chunk: Chunk) -> Iterator[Chunk]:
@@ -155,9 +285,17 @@ def _csv_exact(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
         header = next(reader)
     except StopIteration:
         return
+    except csv.Error as exc:
+        raise _csv_error(path, "the header", 1, exc) from None
     n = 0
     start_line = reader.line_num + 1
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise _csv_error(path, f"row {n + 1}", start_line, exc) from None
         end_line = reader.line_num
         if not row or row == [""]:
             start_line = end_line + 1
@@ -170,6 +308,38 @@ def _csv_exact(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
         else:
             yield n, {h: (v if v != "" else None) for h, v in zip(header, row, strict=True)}
         start_line = end_line + 1
+
+
+def _csv_error(path: Path, what: str, line: int, exc: csv.Error) -> BadInput:
+    why = str(exc)
+    if "field larger than field limit" in why:
+        why = (f"a field longer than {MAX_CSV_FIELD_BYTES >> 20} MiB (fields hold at most "
+               f"{MAX_FIELD_BYTES >> 20} MiB; is a quote left open?)")
+    return BadInput(f"{path}: {what} (line {line}): {why}; nothing written")
+
+
+def _csv_header(path: Path) -> list[str] | None:
+    """The header row, or None when the file is empty or its first line is not UTF-8 (the
+    exact path then names the problem)."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            return next(csv.reader(f), None)
+    except UnicodeDecodeError:
+        return None
+    except csv.Error as exc:
+        raise _csv_error(path, "the header", 1, exc) from None
+
+
+def _check_delimiter(path: Path, header: list[str]) -> None:
+    """A header of one column holding ';' or a tab: the file uses another delimiter."""
+    if len(header) != 1:
+        return
+    for sep, name in ((";", "';'-delimited"), ("\t", "tab-delimited")):
+        if sep in header[0]:
+            raise BadInput(
+                f"{path}: looks like {name} (the header is one column, {header[0][:60]!r}); goldset reads "
+                "comma-separated CSV: save it with ',' as the delimiter"
+            )
 
 
 def _batched(items: Iterable[tuple[int, dict[str, Any] | str]], mapping: dict[str, str], split_lists: bool, size: int = 100_000) -> Iterator[pa.Table]:
@@ -190,14 +360,15 @@ def read_csv(path: Path, mapping: dict[str, str], progress: Progress | None = No
     import pyarrow as pa
     import pyarrow.csv as pc
 
+    if csv.field_size_limit() < MAX_CSV_FIELD_BYTES:  # Python's default is 128 KiB
+        csv.field_size_limit(MAX_CSV_FIELD_BYTES)
+    _check_encoding(path)
+    header = _csv_header(path)
+    if header is not None:
+        _check_delimiter(path, header)
     if exact:
         yield from _batched(_csv_exact(path), mapping, split_lists=True)
         return
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            header = next(csv.reader(f), None)
-    except UnicodeDecodeError:
-        raise RestartExact from None
     if header is None:
         raise RestartExact
     if len(set(header)) != len(header):
@@ -243,18 +414,37 @@ def read_parquet(path: Path, mapping: dict[str, str], progress: Progress | None 
         pf = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise BadInput(f"{path}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
+    names = pf.schema_arrow.names
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise BadInput(f"{path}: the file has more than one column named {twice[0]!r}; rename them")
+    for field in pf.schema_arrow:
+        if _type_depth(field.type) > MAX_JSON_DEPTH:
+            raise BadInput(f"{path}: column {field.name!r} is nested deeper than {MAX_JSON_DEPTH} levels")
     n = 0
     for batch in pf.iter_batches(batch_size=100_000):
         block = pa.Table.from_batches([batch])
         numbers = list(range(n + 1, n + 1 + block.num_rows))
         n += block.num_rows
         sql = fast_select(block.schema, mapping, split_lists=False)
-        if sql is not None:
+        if sql is not None and fast_values_ok(block, mapping):
             yield FastChunk(block.append_column("_row", pa.array(numbers, pa.int64())), sql)
         else:
             yield rows_to_chunk(zip(numbers, block.to_pylist(), strict=True), mapping)
         if progress:
             progress(batch.nbytes)
+
+
+def _type_depth(typ: pa.DataType) -> int:
+    """Levels of lists and structs in a type (a scalar: 1), counted without recursion."""
+    deepest, todo = 0, [(typ, 1)]
+    while todo:
+        t, d = todo.pop()
+        deepest = max(deepest, d)
+        if d > MAX_JSON_DEPTH:
+            break
+        todo.extend((t.field(i).type, d + 1) for i in range(t.num_fields))
+    return deepest
 
 
 def read_file(path: Path, fmt: str, mapping: dict[str, str], progress: Progress | None = None, exact: bool = False) -> Iterator[Chunk]:

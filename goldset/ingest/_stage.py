@@ -12,28 +12,38 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
 from goldset.errors import BadInput, DuplicateIds
+from goldset.ingest._plan import (
+    GIVEN_BITS,
+    ImportPlan,
+    ImportResult,
+    Planned,
+    kept_in_metadata,
+    make_plan,
+)
 from goldset.store import (
     COLUMNS,
     CONTENT_COLUMNS,
     DUCKDB_TYPES,
     MAX_FIELD_BYTES,
+    blank_sql,
     db,
     input_hash_sql,
 )
 from goldset.vocab import POLARITIES, STATUSES, known_list, require_known
+from goldset.workspace import writing
 
 if TYPE_CHECKING:
     import duckdb
 
     from goldset.ingest._canonical import Chunk
-    from goldset.workspace import Dataset, OnDuplicate, Writer, WriteResult
+    from goldset.workspace import Dataset, OnDuplicate, Writer
 
 #: Problems listed in an error message; the rejects file holds all of them.
 MAX_LISTED = 20
@@ -49,7 +59,8 @@ class ImportDefaults(BaseModel):
     edge_cases: list[str] = Field(default_factory=list)
     tier: str | None = None
     polarity: str | None = None
-    status: str = "draft"
+    #: Status of new rows that give none (None: draft). Approved is an approval (the review right).
+    status: str | None = None
     source: str = "unknown"
 
 
@@ -73,7 +84,7 @@ class Stager:
         require_known("scenario", defaults.scenarios, spec.scenarios, "--scenario")
         require_known("edge case", defaults.edge_cases, spec.edge_cases, "--edge-case")
         require_known("tier", [defaults.tier] if defaults.tier is not None else [], spec.tiers, "--tier")
-        if defaults.status not in STATUSES:
+        if defaults.status is not None and defaults.status not in STATUSES:
             raise BadInput(f"--status: must be one of {', '.join(STATUSES)}")
         self._select_sql = self._build_select()
         # Staged rows go to uncompressed Parquet files, not a DuckDB table: 2.5x faster to
@@ -82,6 +93,8 @@ class Stager:
         self.dir = Path(tempfile.mkdtemp(prefix=_STAGE_PREFIX))
         self._files = 0
         self._unknown: dict[str, list[str]] = {}
+        #: Source columns seen in the input (a FastChunk's block, or a raw chunk's schema metadata).
+        self.columns: dict[str, None] = {}
         self.reset()
 
     def reset(self) -> None:
@@ -91,6 +104,7 @@ class Stager:
         self._files = 0
         self.rows_in = 0
         self._unknown = {}
+        self.columns = {}
         self._refresh_view()
 
     def close(self) -> None:
@@ -126,7 +140,8 @@ class Stager:
                 src = f"SELECT * REPLACE (nullif(concat_ws('; ', _problem, {checks}), '') AS _problem) FROM ({src})"
         else:
             cols = ", ".join(f"CAST(NULL AS {DUCKDB_TYPES[c]}) AS {c}" for c in COLUMNS)
-            src = f"SELECT CAST(NULL AS BIGINT) AS _row, {cols}, CAST(NULL AS VARCHAR) AS _problem WHERE false"
+            src = (f"SELECT CAST(NULL AS BIGINT) AS _row, {cols}, CAST(NULL AS INTEGER) AS _given, "
+                   "CAST(NULL AS VARCHAR) AS _problem WHERE false")
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW _staged AS {src}")
 
     def _build_select(self) -> str:
@@ -135,14 +150,16 @@ class Stager:
         user = q(self.ds.workspace.user)
         checks = [
             "_error",
-            "CASE WHEN _error IS NULL AND (input IS NULL OR trim(input) = '') THEN 'input: missing' END",
+            f"CASE WHEN _error IS NULL AND {blank_sql('input')} THEN 'input: missing (empty or only whitespace)' END",
             f"CASE WHEN strlen(input) > {MAX_FIELD_BYTES} THEN 'input: ' || strlen(input) || ' bytes, more than the {MAX_FIELD_BYTES >> 20} MiB limit' END",
             f"CASE WHEN strlen(expected) > {MAX_FIELD_BYTES} THEN 'expected: ' || strlen(expected) || ' bytes, more than the {MAX_FIELD_BYTES >> 20} MiB limit' END",
             f"CASE WHEN strlen(metadata) > {MAX_FIELD_BYTES} THEN 'metadata: more than the {MAX_FIELD_BYTES >> 20} MiB limit' END",
             f"CASE WHEN nullif(trim(id), '') IS NOT NULL AND NOT regexp_matches(trim(id), {q(_ID_PATTERN)}) THEN 'id: ' || to_json(id) || ' is not a valid id (letters, digits and ._:@/+- ; at most 256)' END",
             f"CASE WHEN pol NOT IN {tuple(POLARITIES)} THEN 'polarity: ' || to_json(pol) || ' is not positive or negative' END",
             f"CASE WHEN st NOT IN {tuple(STATUSES)} THEN 'status: ' || to_json(st) || ' is not one of {', '.join(STATUSES)}' END",
-            f"CASE WHEN ti NOT IN ({', '.join(q(t) for t in spec.tiers)}) THEN 'tier: ' || to_json(ti) || ' is not one of the tiers ({', '.join(spec.tiers)})' END",
+            # Spec values only as escaped literals (q), never pasted into SQL text.
+            f"CASE WHEN ti NOT IN ({', '.join(q(t) for t in spec.tiers)}) THEN 'tier: ' || to_json(ti) || "
+            f"{q(' is not one of the tiers (' + ', '.join(spec.tiers) + ')')} END",
         ]
         tier = q(d.tier or spec.tier_default)
         return f"""
@@ -156,21 +173,24 @@ class Stager:
             CAST(NULL AS TIMESTAMPTZ) AS updated_at, CAST(NULL AS VARCHAR) AS updated_by,
             CAST(CASE WHEN st = 'approved' THEN now() END AS TIMESTAMPTZ) AS reviewed_at,
             CAST(CASE WHEN st = 'approved' THEN {user} END AS VARCHAR) AS reviewed_by,
+            g AS _given,
             nullif(concat_ws('; ', {', '.join(checks)}), '') AS _problem
         FROM (
                 SELECT *, {input_hash_sql('input')} AS h,
                     coalesce(nullif(lower(trim(polarity)), ''), {q(d.polarity or 'positive')}) AS pol,
-                    coalesce(nullif(lower(trim(status)), ''), {q(d.status)}) AS st,
+                    coalesce(nullif(lower(trim(status)), ''), {q(d.status or 'draft')}) AS st,
                     coalesce(nullif(trim(tier), ''), {tier}) AS ti,
                     {_id_list('scenarios', d.scenarios)} AS sc,
-                    {_id_list('edge_cases', d.edge_cases)} AS ec
+                    {_id_list('edge_cases', d.edge_cases)} AS ec,
+                    {_given_sql()} AS g
                 FROM _raw
         )"""
 
     def add_chunk(self, chunk: Chunk) -> None:
         """Stage a raw chunk, or a parsed block with the SQL that maps it (FastChunk)."""
-        from goldset.ingest._canonical import FastChunk
+        from goldset.ingest._canonical import FastChunk, chunk_columns
 
+        self.columns.update(dict.fromkeys(chunk_columns(chunk)))
         if isinstance(chunk, FastChunk):
             self.con.register("_block", chunk.block)
             try:
@@ -225,7 +245,7 @@ class Stager:
                 f"fix them, or pass --skip-invalid to write the {good} good row(s)",
                 problems=listed,
             )
-        cols = ", ".join(COLUMNS)
+        cols = ", ".join((*COLUMNS, "_given"))
         good = self.rows_in - bad
         distinct = con.execute("SELECT count(DISTINCT id) FROM _staged WHERE _problem IS NULL").fetchone()[0]  # type: ignore[index]
         if distinct == good:
@@ -292,6 +312,17 @@ def _remove_stale_stages() -> None:
             pass  # another process removed it first
 
 
+def _given_sql() -> str:
+    """SQL over the raw columns: the bit mask of the fields a row gives (``_plan.GIVEN_BITS``):
+    a value that is not null (nor blank, for the one-word fields)."""
+    terms = [
+        f"CASE WHEN {f'nullif(trim({f}), {chr(39) * 2})' if f in ('polarity', 'tier', 'status', 'source') else f} "
+        f"IS NOT NULL THEN {bit} ELSE 0 END"
+        for f, bit in GIVEN_BITS.items()
+    ]
+    return f"CAST({' + '.join(terms)} AS INTEGER)"
+
+
 def _id_list(col: str, extra: list[str]) -> str:
     """A list column as stored: blanks dropped, no duplicates, sorted. Sorting and
     deduplicating cost 5x more than the rest, so one-element lists skip them."""
@@ -304,30 +335,107 @@ def _id_list(col: str, extra: list[str]) -> str:
 
 
 def stage_and_merge(
-    w: Writer,
+    ds: Dataset,
     con: duckdb.DuckDBPyConnection,
     feed: Callable[[Stager], str],
     defaults: ImportDefaults,
     *,
+    op: str,
     on_duplicate: OnDuplicate,
+    note: str | None = None,
+    source: str | None = None,
+    mapping: Mapping[str, str] | None = None,
     skip_invalid: bool = False,
     rejects: str | None = None,
-) -> WriteResult:
-    """Stage rows (``feed`` fills the stager and returns the row label), check, then merge
-    into the store through the write ``w``: all or nothing unless ``skip_invalid``."""
-    stager = Stager(w.ds, con, defaults)
-    try:
-        stager.row_label = feed(stager)
+    keep_approval: bool = False,
+    restore_removed: bool = False,
+    dry_run: bool = False,
+) -> ImportResult | ImportPlan:
+    """Stage rows (``feed`` fills the stager and returns the row label), check them, plan the
+    merge field by field (:mod:`goldset.ingest._plan`), then, unless ``dry_run`` (which returns
+    the :class:`ImportPlan`), admit every right the plan needs and merge into the store through
+    the write path: all or nothing unless ``skip_invalid``."""
+    run = _Run(ds, con, feed, defaults, op=op, on_duplicate=on_duplicate, source=source, mapping=mapping or {},
+               skip_invalid=skip_invalid, rejects=rejects, keep_approval=keep_approval, restore_removed=restore_removed)
+    if dry_run:
+        return run.plan_only()
+    with writing(ds, "import", op=op, note=note) as w:
+        return run.write(w, note)
+
+
+class _Run:
+    """One staging and its plan, then either the plan (dry run) or the write."""
+
+    def __init__(self, ds: Dataset, con: duckdb.DuckDBPyConnection, feed: Callable[[Stager], str],
+                 defaults: ImportDefaults, *, op: str, on_duplicate: OnDuplicate, source: str | None,
+                 mapping: Mapping[str, str], skip_invalid: bool, rejects: str | None, keep_approval: bool,
+                 restore_removed: bool) -> None:
+        self.ds, self.con, self.feed, self.defaults = ds, con, feed, defaults
+        self.op, self.on_duplicate, self.source, self.mapping = op, on_duplicate, source, mapping
+        self.skip_invalid, self.rejects = skip_invalid, rejects
+        self.keep_approval, self.restore_removed = keep_approval, restore_removed
+        # Filled by _stage:
+        self.rows_in = self.rejected = self.identical = self.skipped = 0
+        self.problems: list[str] = []
+        self.kept: list[str] = []
+        self.hints: list[str] = []
+
+    def _stage(self, stager: Stager) -> Planned:
+        stager.row_label = self.feed(stager)
         stager.check_taxonomy()
-        n_rejected = stager.count_problems()
-        if rejects and n_rejected:
-            stager.write_rejects(rejects)
-        identical, skipped = stager.finish(on_duplicate, skip_invalid)
-        result = w.merge_staged(con, "_final", on_duplicate=on_duplicate)
-        result.problems = [f"{stager.row_label} {p.row}: {p.reason}" for p in stager.problems(MAX_LISTED)]
-    finally:
-        stager.close()
-    result.unchanged += identical
-    result.skipped += skipped
-    result.rejected = n_rejected
-    return result
+        self.rejected = stager.count_problems()
+        if self.rejects and self.rejected:
+            stager.write_rejects(self.rejects)
+        self.identical, self.skipped = stager.finish(self.on_duplicate, self.skip_invalid)
+        self.problems = [f"{stager.row_label} {p.row}: {p.reason}" for p in stager.problems(MAX_LISTED)]
+        self.rows_in = stager.rows_in
+        self.kept, self.hints = kept_in_metadata(stager.columns, self.mapping)
+        return make_plan(
+            self.ds, self.con, "_final", op=self.op, on_duplicate=self.on_duplicate, status_flag=self.defaults.status,
+            keep_approval=self.keep_approval, restore_removed=self.restore_removed,
+        )
+
+    def plan_only(self) -> ImportPlan:
+        from goldset.access import roles
+
+        stager = Stager(self.ds, self.con, self.defaults)
+        try:
+            plan = self._stage(stager).plan
+        finally:
+            stager.close()
+        ds = self.ds
+        if roles.denial(ds.spec.roles, ds.workspace.user, ds.name, "import") is not None:
+            plan.refused.insert(0, f"{self.op}: needs role {' or '.join(roles.roles_for('import'))}")
+        plan.source, plan.rows, plan.rejected, plan.problems = self.source, self.rows_in, self.rejected, self.problems
+        plan.unchanged += self.identical
+        plan.skipped += self.skipped
+        plan.metadata_columns, plan.hints = self.kept, self.hints
+        return plan
+
+    def write(self, w: Writer, note: str | None) -> ImportResult:
+        stager = Stager(self.ds, self.con, self.defaults)
+        try:
+            planned = self._stage(stager)
+            planned.authorize(self.ds)
+            plan = planned.plan
+            # Filled before the merge: the audit line is written at the commit, inside it.
+            result = ImportResult(
+                op=w.op, dataset=self.ds.name, fields=plan.fields, back_to_draft=plan.back_to_draft,
+                reapproved=plan.reapproved, removed_left_out=plan.removed, restored=plan.restored,
+                unchanged=self.identical, skipped=self.skipped, rejected=self.rejected, problems=self.problems,
+                metadata_columns=self.kept, hints=self.hints,
+            )
+            said = [note] if note else []
+            if plan.fields:
+                said.append("changed " + ", ".join(f"{f} {n}" for f, n in plan.fields.items()))
+            if plan.back_to_draft:
+                said.append(f"{plan.back_to_draft} approved example(s) back to draft (content changed)")
+            if plan.reapproved:
+                said.append(f"{plan.reapproved} changed example(s) kept approved (--keep-approval)")
+            if plan.restored:
+                said.append(f"{plan.restored} removed id(s) restored")
+            w.note = "; ".join(said) or None
+            w.merge_staged(self.con, planned.merge_table, on_duplicate=self.on_duplicate, values=planned.values, result=result)
+        finally:
+            stager.close()
+        return result

@@ -7,8 +7,9 @@ explicit ``kind`` for row lists that need their own columns (``examples``, ``sce
 ``edge_cases``, ``audit``). One module per result kind:
 
 =============  ===============================================================================
-rows           row lists, pyarrow tables (query), examples (list), one record (show)
+rows           row lists, pyarrow tables (query), examples (list; streamed by batch), one record (show)
 write          WriteResult / TagResult (import, add, remove, edit, review, tag, compact)
+imports        ImportResult (import, add), ImportPlan (import --dry-run)
 stats          Stats
 coverage       CoverageReport (table, Markdown, self-contained HTML)
 validation     ValidationReport; GenerateResult (expectations generate)
@@ -17,6 +18,7 @@ diff           DiffReport
 versions       VersionLog (log), SnapshotResult (snapshot), InitResult (init)
 taxonomy       TaxonomyResult, ScenarioReport, scenario and edge-case lists
 audit          audit entries
+doctor         DoctorReport
 =============  ===============================================================================
 
 ``_rows`` holds the shared pieces: cells, JSON, Markdown tables, and the one place rich tables
@@ -56,6 +58,8 @@ class Kind(NamedTuple):
 #: Result class name or kind -> the module under goldset.cli.render that renders it.
 _MODULES: dict[str, str] = {
     "WriteResult": "write",  # and TagResult, its subclass
+    "ImportResult": "imports",  # a WriteResult too: found first along the MRO
+    "ImportPlan": "imports",
     "Stats": "stats",
     "CoverageReport": "coverage",
     "ValidationReport": "validation",
@@ -68,6 +72,8 @@ _MODULES: dict[str, str] = {
     "TaxonomyResult": "taxonomy",
     "ScenarioReport": "taxonomy",
     "AuditEntry": "audit",
+    "VerifyReport": "audit",
+    "DoctorReport": "doctor",
     "rows": "rows",
     "record": "rows",
     "examples": "rows",

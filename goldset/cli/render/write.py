@@ -19,6 +19,11 @@ def summary(result: WriteResult) -> str:
     if result.op == "compact":
         return _compact(result)
     verb = "would change" if result.dry_run else result.op
+    matched = getattr(result, "matched", None)  # a TagResult: say why nothing changes
+    if matched is not None and not result.changed:
+        why = ("no row matches --where" if matched == 0
+               else f"the {matched:,} matching row(s) are all tagged so already")
+        return f"{verb} {result.dataset}: {why}; nothing to do"
     parts = [f"{name} {getattr(result, name)}" for name in _COUNTS if getattr(result, name)]
     tail = "" if result.dry_run or not result.parts_written else f" ({result.parts_written} part(s), {result.bytes_written:,} bytes written)"
     return f"{verb} {result.dataset}: {', '.join(parts) or 'nothing to do'}{tail}"
