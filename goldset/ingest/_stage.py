@@ -177,13 +177,13 @@ class Stager:
             nullif(concat_ws('; ', {', '.join(checks)}), '') AS _problem
         FROM (
                 SELECT *, {input_hash_sql('input')} AS h,
-                    coalesce(nullif(lower(trim(polarity)), ''), {q(d.polarity or 'positive')}) AS pol,
-                    coalesce(nullif(lower(trim(status)), ''), {q(d.status or 'draft')}) AS st,
-                    coalesce(nullif(trim(tier), ''), {tier}) AS ti,
+                    coalesce(lower(_given_polarity), {q(d.polarity or 'positive')}) AS pol,
+                    coalesce(lower(_given_status), {q(d.status or 'draft')}) AS st,
+                    coalesce(_given_tier, {tier}) AS ti,
                     {_id_list('scenarios', d.scenarios)} AS sc,
                     {_id_list('edge_cases', d.edge_cases)} AS ec,
                     {_given_sql()} AS g
-                FROM _raw
+                FROM (SELECT *, {', '.join(f"nullif(trim({f}), '') AS _given_{f}" for f in _TRIMMED)} FROM _raw)
         )"""
 
     def add_chunk(self, chunk: Chunk) -> None:
@@ -315,12 +315,17 @@ def _remove_stale_stages() -> None:
 def _given_sql() -> str:
     """SQL over the raw columns: the bit mask of the fields a row gives (``_plan.GIVEN_BITS``):
     a value that is not null (nor blank, for the one-word fields)."""
+    # The one-word fields' trimmed values are computed once, in the select below (_given_*):
+    # trimming each twice per row cost more than the rest of the mask.
     terms = [
-        f"CASE WHEN {f'nullif(trim({f}), {chr(39) * 2})' if f in ('polarity', 'tier', 'status', 'source') else f} "
-        f"IS NOT NULL THEN {bit} ELSE 0 END"
+        f"CASE WHEN {f'_given_{f}' if f in _TRIMMED else f} IS NOT NULL THEN {bit} ELSE 0 END"
         for f, bit in GIVEN_BITS.items()
     ]
     return f"CAST({' + '.join(terms)} AS INTEGER)"
+
+
+#: Fields given only when not blank after a trim; the staging select trims each once.
+_TRIMMED = ("polarity", "tier", "status", "source")
 
 
 def _id_list(col: str, extra: list[str]) -> str:

@@ -44,9 +44,17 @@ def is_blank(text: str | None) -> bool:
 
 
 def blank_sql(col: str) -> str:
-    """DuckDB: the value of ``col`` (a column or expression) is blank, as :func:`is_blank`."""
+    """DuckDB: the value of ``col`` (a column or expression) is blank, as :func:`is_blank`.
+
+    A value whose first character is not blank is not blank: that test (``unicode``, the
+    first code point; -1 for '') settles almost every row, and the trim over the whole set of
+    blank characters, 60x dearer, runs only for the rest. A CASE, not AND: DuckDB evaluates
+    both sides of an AND for every row, but a CASE branch only for the rows that reach it
+    (the trim for every row cost 16% of a 1M-row import)."""
     chars = " || ".join(f"chr({ord(c)})" for c in BLANK_CHARS)
-    return f"({col} IS NULL OR trim({col}, {chars}) = '')"
+    firsts = ", ".join(str(ord(c)) for c in BLANK_CHARS)
+    return (f"(CASE WHEN {col} IS NULL THEN true WHEN unicode({col}) IN (-1, {firsts}) "
+            f"THEN trim({col}, {chars}) = '' ELSE false END)")
 
 
 def lone_surrogate(text: str) -> str | None:
