@@ -265,17 +265,7 @@ def make_plan(
     if restore_removed:
         plan.restored, n_removed = n_removed, 0
     plan.added, plan.added_approved, plan.removed, plan.unchanged = n_new, n_approved, n_removed, unchanged
-    if n_removed:
-        plan.removed_ids = [r[0] for r in con.execute(
-            f"""SELECT s.id FROM {staged} s SEMI JOIN _removed_ids r ON s.id = r.id
-            WHERE s.id NOT IN (SELECT id FROM _plan) ORDER BY s.id LIMIT {SHOWN_CONFLICTS}"""
-        ).fetchall()]
-    if conflicts:
-        listed = con.execute(
-            f"""SELECT id, concat_ws(', ', {', '.join(f"CASE WHEN d_{f} THEN '{f} differs' END" for f in GIVEN_FIELDS)})
-            FROM _plan WHERE {any_d} ORDER BY id LIMIT {SHOWN_CONFLICTS}"""
-        ).fetchall()
-        plan.conflicts = [f"id {i}: {what}" for i, what in listed]
+    _list_samples(con, plan, staged, n_removed, conflicts, any_d)
     update = on_duplicate == "update"
     if update:
         plan.updated, plan.fields = conflicts, counts
@@ -286,8 +276,34 @@ def make_plan(
     else:
         plan.skipped = conflicts if on_duplicate == "skip" else 0
 
-    # -- the rights this needs ---------------------------------------------------------------
     planned = Planned(plan=plan, merge_table=staged, values={})
+    _add_needs(con, planned, staged, op=op, counts=counts if update else None, edited=edited,
+               approved=(n_approved, n_approved_given), status_flag=status_flag,
+               keep_approval=keep_approval, restore_removed=restore_removed, distinct=distinct, user=user)
+    _fold_needs(ds, planned, user)
+
+    # -- what the merge writes ---------------------------------------------------------------
+    if n_removed:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP VIEW _merge AS SELECT * FROM {staged}
+            WHERE id IN (SELECT id FROM _plan) OR id NOT IN (SELECT id FROM _removed_ids)"""
+        )
+        planned.merge_table = "_merge"
+    planned.values = _values(set(counts) if update else set(GIVEN_FIELDS), update=update,
+                             keep_approval=keep_approval, user=user)
+    return planned
+
+
+def _add_needs(
+    con: duckdb.DuckDBPyConnection, planned: Planned, staged: str, *, op: str, counts: dict[str, int] | None,
+    edited: str, approved: tuple[int, int], status_flag: str | None, keep_approval: bool,
+    restore_removed: bool, distinct: bool, user: str,
+) -> None:
+    """The rights the write needs (approving new rows, each field it changes on stored rows,
+    keeping an approval), with sample ids, and what the distinct-reviewer rule refuses."""
+    plan = planned.plan
+    n_approved, n_approved_given = approved
+    update = counts is not None
     needs, own = planned.needs, planned.own
 
     def sample(where: str, table: str = "_plan") -> list[str]:
@@ -302,7 +318,7 @@ def make_plan(
         needs.append(_Need("review", why, ids))
         if distinct:
             own.append((why, ids))
-    if update:
+    if counts is not None:
         for f, n in counts.items():
             action = roles.FIELD_ACTIONS[f]
             ids = sample(f"d_{f}")
@@ -318,9 +334,28 @@ def make_plan(
             mine = sample(f"{edited} AND creator = {db.sql_str(user)}")
             if mine:
                 own.append((f"--keep-approval would approve new content of {len(mine)} example(s) you created ({_ids(mine, len(mine))})", mine))
-    # Fold needs of one action into one admission (one audit line if refused).
+
+
+def _list_samples(con: duckdb.DuckDBPyConnection, plan: ImportPlan, staged: str, n_removed: int, conflicts: int, any_d: str) -> None:
+    """The first few removed ids and conflicting ids (with the fields that differ), for messages."""
+    if n_removed:
+        plan.removed_ids = [r[0] for r in con.execute(
+            f"""SELECT s.id FROM {staged} s SEMI JOIN _removed_ids r ON s.id = r.id
+            WHERE s.id NOT IN (SELECT id FROM _plan) ORDER BY s.id LIMIT {SHOWN_CONFLICTS}"""
+        ).fetchall()]
+    if conflicts:
+        listed = con.execute(
+            f"""SELECT id, concat_ws(', ', {', '.join(f"CASE WHEN d_{f} THEN '{f} differs' END" for f in GIVEN_FIELDS)})
+            FROM _plan WHERE {any_d} ORDER BY id LIMIT {SHOWN_CONFLICTS}"""
+        ).fetchall()
+        plan.conflicts = [f"id {i}: {what}" for i, what in listed]
+
+
+def _fold_needs(ds: Dataset, planned: Planned, user: str) -> None:
+    """One admission per action (one audit line if refused), and the plan's list of what
+    would be refused, for a dry run to show."""
     merged: dict[str, _Need] = {}
-    for need in needs:
+    for need in planned.needs:
         if need.action in merged:
             merged[need.action].why += f"; {need.why}"
             merged[need.action].ids = list(dict.fromkeys(merged[need.action].ids + need.ids))[:100]
@@ -328,22 +363,10 @@ def make_plan(
             merged[need.action] = need
     planned.needs = list(merged.values())
     for need in planned.needs:
-        message = roles.denial(ds.spec.roles, user, ds.name, need.action)
-        if message is not None:
-            plan.refused.append(f"{need.why}: needs role {' or '.join(roles.roles_for(need.action))}")
-    for why, _ in own:
-        plan.refused.append(f"{why}: the spec requires a distinct reviewer and you are the creator")
-
-    # -- what the merge writes ---------------------------------------------------------------
-    if n_removed:
-        con.execute(
-            f"""CREATE OR REPLACE TEMP VIEW _merge AS SELECT * FROM {staged}
-            WHERE id IN (SELECT id FROM _plan) OR id NOT IN (SELECT id FROM _removed_ids)"""
-        )
-        planned.merge_table = "_merge"
-    planned.values = _values(set(counts) if update else set(GIVEN_FIELDS), update=update,
-                             keep_approval=keep_approval, user=user)
-    return planned
+        if roles.denial(ds.spec.roles, user, ds.name, need.action) is not None:
+            planned.plan.refused.append(f"{need.why}: needs role {' or '.join(roles.roles_for(need.action))}")
+    for why, _ in planned.own:
+        planned.plan.refused.append(f"{why}: the spec requires a distinct reviewer and you are the creator")
 
 
 def _values(fields: set[str], *, update: bool, keep_approval: bool, user: str) -> dict[str, str]:

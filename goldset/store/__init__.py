@@ -1,12 +1,13 @@
 """The store of one dataset: immutable Parquet parts under an atomic manifest, and the DuckDB
 side of reading them.
 
-Owns: the row schema and input hashing (``_schema``), parts, manifest, lock and transactions
-(``_store``), DuckDB connections and the SQL over a set of parts (``_db``), and the sandbox
-that ``--where`` predicates and ``goldset query`` run in (``_predicate``), and the text rules
-every write path shares: what a blank value is, valid Unicode, the JSON accepted in metadata
-(``_text``). It knows nothing of users, roles or the spec: the write path in
-:mod:`goldset.workspace` adds those.
+Owns: the row schema and input hashing (``_schema``); the manifest, its file names and what a
+damaged store is (``_manifest``); reading, pinning and locking a store (``_store``); writes
+with their journal (``_transaction``); ``doctor``'s examination and repair (``_doctor``);
+DuckDB connections and the SQL over a set of parts (``_db``); the sandbox that ``--where``
+predicates and ``goldset query`` run in (``_predicate``); and the text rules every write path
+shares: blank values, valid Unicode, the JSON accepted in metadata (``_text``). It knows
+nothing of users, roles or the spec: the write path in :mod:`goldset.workspace` adds those.
 """
 
 from __future__ import annotations
@@ -14,6 +15,19 @@ from __future__ import annotations
 from goldset.store import _db as db
 from goldset.store import _predicate as predicate
 from goldset.store._doctor import DoctorReport, examine, rebuild
+from goldset.store._manifest import (
+    FORMAT_VERSION,
+    JOURNAL,
+    LOCK_FILE,
+    MANIFEST,
+    PART_ROWS,
+    REMOVED_DIR,
+    TMP_SUFFIX,
+    Manifest,
+    PartInfo,
+    StoreDamaged,
+    parse_manifest,
+)
 from goldset.store._schema import (
     COLUMNS,
     CONTENT_COLUMNS,
@@ -26,23 +40,7 @@ from goldset.store._schema import (
     input_hash_sql,
     valid_id,
 )
-from goldset.store._store import (
-    FORMAT_VERSION,
-    JOURNAL,
-    LOCK_FILE,
-    MANIFEST,
-    PART_ROWS,
-    REMOVED_DIR,
-    TMP_SUFFIX,
-    Manifest,
-    PartInfo,
-    Store,
-    StoreDamaged,
-    Transaction,
-    file_lock,
-    parse_manifest,
-    store_containing,
-)
+from goldset.store._store import Store, file_lock, store_containing
 from goldset.store._text import (
     BLANK_CHARS,
     MAX_JSON_DEPTH,
@@ -55,6 +53,7 @@ from goldset.store._text import (
 from goldset.store._text import dumps as json_dumps
 from goldset.store._text import loads as json_loads
 from goldset.store._text import raw_decode as json_raw_decode
+from goldset.store._transaction import Transaction
 
 __all__ = [
     "BLANK_CHARS",

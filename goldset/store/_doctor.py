@@ -18,8 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from goldset.errors import StoreError
-from goldset.store._schema import COLUMNS
-from goldset.store._store import (
+from goldset.store._manifest import (
     _PART_NAME,
     _REMOVED_NAME,
     JOURNAL,
@@ -29,11 +28,11 @@ from goldset.store._store import (
     TMP_SUFFIX,
     Manifest,
     PartInfo,
-    Store,
     StoreDamaged,
-    file_lock,
     fsync_path,
 )
+from goldset.store._schema import COLUMNS
+from goldset.store._store import Store, file_lock
 
 
 class DoctorReport(BaseModel):

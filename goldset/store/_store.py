@@ -1,17 +1,11 @@
-"""The crash-safe store of one dataset: immutable Parquet parts under an atomic manifest.
+"""Reading and locking the store of one dataset: immutable Parquet parts under an atomic
+manifest (:mod:`._manifest`), written by a :class:`Transaction` (:mod:`._transaction`).
 
-A dataset directory holds ``part-<hex>.parquet`` files and ``_manifest.json`` naming the live
-ones. A write happens inside a :class:`Transaction`, which
-
-1. takes the dataset's OS file lock (one writer at a time; readers never take it),
-2. removes leftovers of earlier crashes (parts not in the manifest, ``*.tmp`` files),
-3. writes new parts as ``*.tmp``, fsyncs and renames them,
-4. commits by atomically replacing ``_manifest.json`` (temp file, fsync, ``os.replace``,
-   fsync of the directory): the single commit point,
-5. only then unlinks the parts the new manifest no longer names.
-
-A kill at any moment therefore leaves the old manifest (and some leftovers the next write
-removes) or the new one. Temp names end in ``.tmp`` so ``*.parquet`` globs never see them.
+A write takes the dataset's OS file lock (one writer at a time), reads and checks the
+manifest, removes what an interrupted write journaled, writes new parts as ``*.tmp``, fsyncs
+and renames them, and commits by atomically replacing ``_manifest.json``; only then are the
+parts the new manifest no longer names unlinked. A kill at any moment leaves the old manifest
+or the new one. Readers never take the lock: they pin one generation (:meth:`Store.pinned`).
 """
 
 from __future__ import annotations
@@ -19,137 +13,25 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import json
 import os
-import re
-import secrets
-import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterator
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
 from goldset.errors import StoreError
-
-FORMAT_VERSION = 1
-MANIFEST = "_manifest.json"
-LOCK_FILE = ".goldset.lock"
-#: Names a write is about to create, written before it creates them: after a crash, the next
-#: write removes exactly these (and nothing it cannot prove a crashed write made).
-JOURNAL = ".goldset.journal"
-TMP_SUFFIX = ".tmp"
-PART_PREFIX = "part-"
-PART_SUFFIX = ".parquet"
-#: Files of ids removed by `goldset remove` (tombstones), so a re-import does not bring them
-#: back. They live in a subdirectory, so a ``*.parquet`` glob of the store sees only rows.
-REMOVED_DIR = "_removed"
-REMOVED_PREFIX = "removed-"
-#: Rows per part written by bulk imports. Small enough that an update rewrites a tenth of a
-#: 1M-row store at worst per touched part; large enough that scans stay fast.
-PART_ROWS = 100_000
-_PART_NAME = re.compile(r"^part-[0-9A-Za-z_-]{1,80}\.parquet$")
-_REMOVED_NAME = re.compile(r"^removed-[0-9A-Za-z_-]{1,80}\.parquet$")
-#: Every Parquet file ends with these four bytes.
-_PARQUET_MAGIC = b"PAR1"
-
-
-class PartInfo(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str
-    rows: int = Field(ge=0)
-    bytes: int = Field(ge=0)
-
-
-class Manifest(BaseModel):
-    """The live parts of a store. Parsed strictly: a manifest that does not say exactly this
-    is damaged, never read as an empty store."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    format: int = Field(default=FORMAT_VERSION, ge=1)
-    generation: int = Field(default=0, ge=0)
-    committed_at: datetime | None = None
-    parts: list[PartInfo] = Field(default_factory=list)
-    removed: list[PartInfo] = Field(default_factory=list)
-    #: Hash of the audit line of the write that made this generation: the commit confirms
-    #: the record, so a committed change without its record cannot go unnoticed.
-    audit: str | None = None
-
-    @field_validator("parts")
-    @classmethod
-    def _part_names(cls, parts: list[PartInfo]) -> list[PartInfo]:
-        return _check_names(parts, _PART_NAME, "part")
-
-    @field_validator("removed")
-    @classmethod
-    def _removed_names(cls, parts: list[PartInfo]) -> list[PartInfo]:
-        return _check_names(parts, _REMOVED_NAME, "removed-ids file")
-
-    @property
-    def rows(self) -> int:
-        return sum(p.rows for p in self.parts)
-
-
-def _check_names(parts: list[PartInfo], pattern: re.Pattern[str], what: str) -> list[PartInfo]:
-    seen: set[str] = set()
-    for p in parts:
-        # A plain file name of goldset's own pattern: never a path, never '..', never a
-        # file outside the store that a damaged manifest could make a write delete.
-        if not pattern.match(p.name):
-            raise ValueError(f"{what} name {p.name[:80]!r} is not a goldset {what} file name")
-        if p.name in seen:
-            raise ValueError(f"{what} {p.name} is named twice")
-        seen.add(p.name)
-    return parts
-
-
-def parse_manifest(raw: bytes, where: str) -> Manifest:
-    """A manifest from its bytes; StoreDamaged naming what is wrong."""
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise StoreDamaged(where, f"the manifest is not JSON ({str(exc)[:80]})") from None
-    if not isinstance(data, dict):
-        raise StoreDamaged(where, "the manifest is not a JSON object")
-    missing = [k for k in ("format", "generation", "parts") if k not in data]
-    if missing:
-        raise StoreDamaged(where, f"the manifest has no {', '.join(missing)}")
-    if isinstance(data.get("format"), int) and data["format"] > FORMAT_VERSION:
-        raise StoreError(
-            f"{where}: store format {data['format']} is newer than this goldset understands "
-            f"({FORMAT_VERSION}); upgrade goldset"
-        )
-    try:
-        return Manifest.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"])
-        raise StoreDamaged(where, f"the manifest is invalid at {loc or 'top level'}: {err['msg']}") from None
-
-
-class StoreDamaged(StoreError):
-    """The store's manifest is missing, unreadable or inconsistent with its files. Nothing is
-    ever written to or deleted from a damaged store."""
-
-    def __init__(self, root: str, reason: str) -> None:
-        self.root = root
-        self.reason = reason
-        super().__init__(
-            f"the store {root} is damaged: {reason}; nothing was changed. "
-            "Run 'goldset doctor' to see what is wrong and repair it, or restore the store "
-            "with 'dvc checkout' from the last snapshot"
-        )
-
-
-def fsync_path(path: Path, directory: bool = False) -> None:
-    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+from goldset.store._manifest import (
+    _PARQUET_MAGIC,
+    JOURNAL,
+    LOCK_FILE,
+    MANIFEST,
+    PART_SUFFIX,
+    REMOVED_DIR,
+    TMP_SUFFIX,
+    Manifest,
+    StoreDamaged,
+    parse_manifest,
+)
+from goldset.store._transaction import Transaction
 
 
 class Store:
@@ -350,177 +232,3 @@ def file_lock(path: Path, timeout: float, busy: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the flock
-
-
-class Transaction:
-    """One write to the store. New parts become visible only at :meth:`commit`.
-
-    Every name the write creates is first appended to the journal (``.goldset.journal``),
-    fsynced, then created; the commit deletes the journal. So after a kill, the next write
-    removes exactly the files the killed write made, and never a file it cannot account for.
-    """
-
-    def __init__(self, store: Store, base: Manifest) -> None:
-        self.store = store
-        self.base = base
-        self._added: list[PartInfo] = []
-        self._all_added: list[PartInfo] = []  # across commits, for reporting
-        self._removed_added: list[PartInfo] = []
-        self._dropped: set[str] = set()
-        self._committed = False
-        self._journal: int | None = None
-
-    @property
-    def root(self) -> Path:
-        return self.store.root
-
-    def clean_leftovers(self) -> list[str]:
-        """Remove what a crashed write left: the files its journal names (unless live) and
-        temp files. Runs under the lock, after the manifest was read and checked."""
-        removed: list[str] = []
-        live = {p.name for p in self.base.parts} | {f"{REMOVED_DIR}/{p.name}" for p in self.base.removed}
-        journal = self.root / JOURNAL
-        names: list[str] = []
-        if journal.exists():
-            names = [n for n in journal.read_text(encoding="utf-8", errors="replace").splitlines() if n]
-        for name in names:
-            if name in live or "/" in name.removeprefix(REMOVED_DIR + "/") or name.startswith(".."):
-                continue
-            for victim in (self.root / name, self.root / (name + TMP_SUFFIX)):
-                if victim.is_dir() and not victim.is_symlink():
-                    shutil.rmtree(victim, ignore_errors=True)
-                    removed.append(victim.name)
-                elif victim.exists() or victim.is_symlink():
-                    victim.unlink(missing_ok=True)
-                    removed.append(victim.name)
-        for path in self.root.iterdir():  # temp files are never data
-            if path.name.endswith(TMP_SUFFIX) and path.is_file():
-                path.unlink(missing_ok=True)
-                removed.append(path.name)
-        journal.unlink(missing_ok=True)
-        return sorted(set(removed))
-
-    def _note(self, name: str) -> None:
-        """Journal ``name`` before the file exists (write-ahead)."""
-        if self._journal is None:
-            self._journal = os.open(self.root / JOURNAL, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        os.write(self._journal, (name + "\n").encode())
-        os.fsync(self._journal)
-
-    def new_part(self) -> tuple[Path, Path]:
-        """A fresh (temp path, final path) pair for a part the caller writes."""
-        name = f"{PART_PREFIX}{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(6)}{PART_SUFFIX}"
-        self._note(name)
-        final = self.root / name
-        return final.with_name(name + TMP_SUFFIX), final
-
-    def new_scratch_dir(self, stem: str) -> Path:
-        """A journaled scratch directory in the store (bulk writes land there first)."""
-        name = f"_{stem}-{secrets.token_hex(4)}{TMP_SUFFIX}"
-        self._note(name)
-        return self.root / name
-
-    def add_written(self, tmp: Path, final: Path, rows: int) -> PartInfo:
-        """Make a fully written temp part durable and stage it for the commit."""
-        fsync_path(tmp)
-        os.rename(tmp, final)
-        info = PartInfo(name=final.name, rows=rows, bytes=final.stat().st_size)
-        self._added.append(info)
-        self._all_added.append(info)
-        return info
-
-    def add_removed_ids(self, ids: Sequence[str]) -> None:
-        """Record ``ids`` as removed (tombstones), committed with this transaction."""
-        if not ids:
-            return
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        name = f"{REMOVED_PREFIX}{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(6)}{PART_SUFFIX}"
-        self._note(f"{REMOVED_DIR}/{name}")
-        folder = self.root / REMOVED_DIR
-        folder.mkdir(exist_ok=True)
-        tmp = folder / (name + TMP_SUFFIX)
-        table = pa.table({"id": pa.array(list(ids), pa.string()),
-                          "removed_at": pa.array([datetime.now(UTC)] * len(ids), pa.timestamp("us", tz="UTC"))})
-        pq.write_table(table, tmp, compression="zstd")
-        fsync_path(tmp)
-        os.rename(tmp, folder / name)
-        self._removed_added.append(PartInfo(name=name, rows=len(ids), bytes=(folder / name).stat().st_size))
-
-    def drop(self, name: str) -> None:
-        """Stage a live part for removal: it leaves the manifest at the commit and is
-        unlinked after it (journaled, so a kill in between leaves nothing stale behind)."""
-        if name not in {p.name for p in self.base.parts}:
-            raise StoreError(f"{self.root}: part {name} is not live")
-        self._note(name)
-        self._dropped.add(name)
-
-    @property
-    def added(self) -> list[PartInfo]:
-        """Parts written by this transaction so far (committed or not)."""
-        return list(self._all_added)
-
-    @property
-    def bytes_written(self) -> int:
-        return sum(p.bytes for p in self._all_added)
-
-    def check_footers(self) -> None:
-        """Every live part's footer agrees with the manifest's row count (StoreDamaged if
-        not). Run by writes before they change anything: a cheap read of each footer."""
-        import pyarrow.parquet as pq
-
-        for p in self.base.parts:
-            try:
-                rows = pq.read_metadata(self.root / p.name).num_rows
-            except Exception as exc:  # pyarrow raises several types for a bad file
-                raise StoreDamaged(str(self.root), f"part {p.name} cannot be read as Parquet ({str(exc)[:80]})") from None
-            if rows != p.rows:
-                raise StoreDamaged(str(self.root), f"part {p.name} holds {rows:,} rows, the manifest says {p.rows:,}")
-
-    def commit(self, audit: Callable[[int], str] | None = None) -> Manifest:
-        """Make the new parts live: one atomic replace of the manifest. ``audit`` (called with
-        the new generation, before the replace) appends the write's audit line and returns its
-        hash, which the manifest records: the record is written first, confirmed by the commit."""
-        parts = [p for p in self.base.parts if p.name not in self._dropped] + self._added
-        generation = self.base.generation + 1
-        new = Manifest(
-            generation=generation, committed_at=datetime.now(UTC), parts=parts,
-            removed=[*self.base.removed, *self._removed_added],
-            audit=audit(generation) if audit is not None else None,
-        )
-        if self._added or self._removed_added:
-            fsync_path(self.root, directory=True)  # the renames of new parts are durable
-        if self._removed_added:
-            fsync_path(self.root / REMOVED_DIR, directory=True)
-        tmp = self.store.manifest_path.with_name(MANIFEST + TMP_SUFFIX)
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(json.dumps(new.model_dump(mode="json"), indent=1))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.store.manifest_path)  # the commit point
-        fsync_path(self.root, directory=True)
-        self._committed = True
-        for name in self._dropped:
-            (self.root / name).unlink(missing_ok=True)
-        self._close_journal(delete=True)
-        self.base = new
-        self._added, self._removed_added, self._dropped = [], [], set()
-        self._committed = False  # a transaction may commit again (each commit is whole)
-        return new
-
-    def _close_journal(self, delete: bool) -> None:
-        if self._journal is not None:
-            os.close(self._journal)
-            self._journal = None
-        if delete:
-            (self.root / JOURNAL).unlink(missing_ok=True)
-
-    def discard_uncommitted(self) -> None:
-        for p in self._added:
-            (self.root / p.name).unlink(missing_ok=True)
-            self._all_added.remove(p)
-        for p in self._removed_added:
-            (self.root / REMOVED_DIR / p.name).unlink(missing_ok=True)
-        self._added, self._removed_added = [], []
-        self._close_journal(delete=True)
