@@ -65,7 +65,7 @@ def build(tmp: Path) -> Path:
 _DIFF = """
 import json, time
 from bench.data import peak_rss_mb
-import duckdb, pyarrow, goldset.coverage, goldset.revision  # imports are not the work measured
+import duckdb, pyarrow, goldset.coverage, goldset.history  # imports are not the work measured
 from goldset.history import diff
 from goldset.workspace import Workspace
 t = time.perf_counter()
@@ -77,10 +77,11 @@ print(json.dumps({{"s": time.perf_counter() - t, "rss": peak_rss_mb(), "changed"
 _READ = """
 import json, time
 from bench.data import peak_rss_mb
-import duckdb, pyarrow, goldset.revision  # imports are not the work measured
+import duckdb, pyarrow, goldset.history  # imports are not the work measured
+from goldset.history import open_revision
 from goldset.workspace import Workspace
 t = time.perf_counter()
-table = at(Workspace.open({root!r}), "v1").dataset("bench").query("SELECT * FROM examples")
+table = open_revision(Workspace.open({root!r}), "v1").dataset("bench").query("SELECT * FROM examples")
 print(json.dumps({{"s": time.perf_counter() - t, "rss": peak_rss_mb(), "rows": table.num_rows}}))
 """
 
