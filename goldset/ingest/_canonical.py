@@ -298,7 +298,9 @@ def fast_values_ok(block: pa.Table, mapping: dict[str, str]) -> bool:
         field = mapping.get(name, name)
         if field in LIST_COLUMNS and t.is_list(block.column(name).type):
             # [null] is no id: the exact path refuses it (the SQL would drop it silently)
-            if any(pc.list_flatten(chunk).null_count for chunk in block.column(name).chunks):
+            # .values, not list_flatten: no copy (a slice's values may reach past it: then a
+            # null outside the slice only sends the block to the exact path, which is safe)
+            if any(chunk.values.null_count for chunk in block.column(name).chunks):
                 return False
             continue
         if name == "_row" or field in CONTENT_COLUMNS or field in PROVENANCE_COLUMNS:
