@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal, overload
 
 from goldset.errors import BadInput, UsageError
-from goldset.ingest._canonical import source_of
+from goldset.ingest._canonical import Chunk, source_of
 from goldset.ingest._plan import ImportPlan, ImportResult, close_column
+from goldset.ingest._read_csv import read_csv
+from goldset.ingest._read_parquet import read_parquet
 from goldset.ingest._readers import (
     Progress,
     RestartExact,
     detect_format,
-    read_file,
+    read_jsonl,
 )
 from goldset.ingest._stage import ImportDefaults, Stager, stage_and_merge
 from goldset.store import CONTENT_COLUMNS, db
@@ -132,3 +135,9 @@ def check_columns(name: str, columns: list[str], mapping: dict[str, str]) -> Non
             f"{name} has no input column{hint}; {shown}; "
             "name the column that holds the input with --map COLUMN=input"
         )
+
+
+def read_file(path: Path, fmt: str, mapping: dict[str, str], progress: Progress | None = None, exact: bool = False) -> Iterator[Chunk]:
+    """The raw chunks of ``path`` read as ``fmt`` (jsonl, csv, parquet)."""
+    readers = {"jsonl": read_jsonl, "csv": read_csv, "parquet": read_parquet}
+    return readers[fmt](path, mapping, progress, exact)

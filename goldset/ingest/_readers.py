@@ -1,4 +1,5 @@
-"""Readers: JSONL, CSV and Parquet files -> raw chunks (see ``goldset.ingest``).
+"""Readers: JSONL and JSON files -> raw chunks, and what every reader shares (formats,
+encoding checks, batching); CSV is in ``_read_csv``, Parquet in ``_read_parquet``.
 
 Each reader streams the file in blocks, so memory stays bounded. A block takes the fast path
 (pyarrow parses it, ``canonical.fast_select`` maps it) when its types fit, else the exact path
@@ -7,7 +8,6 @@ Each reader streams the file in blocks, so memory stays bounded. A block takes t
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -23,10 +23,8 @@ from goldset.ingest._canonical import (
     fast_select,
     fast_values_ok,
     rows_to_chunk,
-    source_of,
 )
 from goldset.store import (
-    LIST_COLUMNS,
     MAX_FIELD_BYTES,
     MAX_JSON_DEPTH,
     JsonProblem,
@@ -270,82 +268,6 @@ def _nonempty(chunk: Chunk) -> Iterator[Chunk]:
         yield chunk
 
 
-# -- CSV ------------------------------------------------------------------------------------
-def _csv_exact(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """Row-by-row CSV with exact problems, streaming; row 1 is the first row after the header."""
-    bad_utf8: set[int] = set()
-
-    def lines() -> Iterator[str]:
-        with open(path, "rb") as f:
-            for i, raw in enumerate(f, start=1):
-                try:
-                    yield raw.decode("utf-8-sig" if i == 1 else "utf-8")
-                except UnicodeDecodeError:
-                    bad_utf8.add(i)
-                    yield raw.decode("utf-8", errors="replace")
-
-    reader = csv.reader(lines())
-    try:
-        header = next(reader)
-    except StopIteration:
-        return
-    except csv.Error as exc:
-        raise _csv_error(path, "the header", 1, exc) from None
-    n = 0
-    start_line = reader.line_num + 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise _csv_error(path, f"row {n + 1}", start_line, exc) from None
-        end_line = reader.line_num
-        if not row or row == [""]:
-            start_line = end_line + 1
-            continue
-        n += 1
-        if any(ln in bad_utf8 for ln in range(start_line, end_line + 1)):
-            yield n, f"not valid UTF-8 (line {start_line})"
-        elif len(row) != len(header):
-            yield n, f"expected {len(header)} fields like the header, got {len(row)} (line {start_line})"
-        else:
-            yield n, {h: (v if v != "" else None) for h, v in zip(header, row, strict=True)}
-        start_line = end_line + 1
-
-
-def _csv_error(path: Path, what: str, line: int, exc: csv.Error) -> BadInput:
-    why = str(exc)
-    if "field larger than field limit" in why:
-        why = (f"a field longer than {MAX_CSV_FIELD_BYTES >> 20} MiB (fields hold at most "
-               f"{MAX_FIELD_BYTES >> 20} MiB; is a quote left open?)")
-    return BadInput(f"{path}: {what} (line {line}): {why}; nothing written")
-
-
-def _csv_header(path: Path) -> list[str] | None:
-    """The header row, or None when the file is empty or its first line is not UTF-8 (the
-    exact path then names the problem)."""
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            return next(csv.reader(f), None)
-    except UnicodeDecodeError:
-        return None
-    except csv.Error as exc:
-        raise _csv_error(path, "the header", 1, exc) from None
-
-
-def _check_delimiter(path: Path, header: list[str]) -> None:
-    """A header of one column holding ';' or a tab: the file uses another delimiter."""
-    if len(header) != 1:
-        return
-    for sep, name in ((";", "';'-delimited"), ("\t", "tab-delimited")):
-        if sep in header[0]:
-            raise BadInput(
-                f"{path}: looks like {name} (the header is one column, {header[0][:60]!r}); goldset reads "
-                "comma-separated CSV: save it with ',' as the delimiter"
-            )
-
-
 def _batched(items: Iterable[tuple[int, dict[str, Any] | str]], mapping: dict[str, str], split_lists: bool, size: int = 100_000) -> Iterator[pa.Table]:
     batch: list[tuple[int, dict[str, Any] | str]] = []
     for item in items:
@@ -355,102 +277,3 @@ def _batched(items: Iterable[tuple[int, dict[str, Any] | str]], mapping: dict[st
             batch = []
     if batch:
         yield rows_to_chunk(batch, mapping, split_lists)
-
-
-def read_csv(path: Path, mapping: dict[str, str], progress: Progress | None = None, exact: bool = False) -> Iterator[Chunk]:
-    """pyarrow's streaming CSV reader; at the first row it cannot take (wrong field count,
-    bad UTF-8, a JSON list cell) it raises RestartExact and the file is staged again on the
-    exact path, which names every bad row."""
-    import pyarrow as pa
-    import pyarrow.csv as pc
-
-    if csv.field_size_limit() < MAX_CSV_FIELD_BYTES:  # Python's default is 128 KiB
-        csv.field_size_limit(MAX_CSV_FIELD_BYTES)
-    _check_encoding(path)
-    header = _csv_header(path)
-    if header is not None:
-        _check_delimiter(path, header)
-    if exact:
-        yield from _batched(_csv_exact(path), mapping, split_lists=True)
-        return
-    if header is None:
-        raise RestartExact
-    if len(set(header)) != len(header):
-        raise BadInput(f"{path}: the header names a column twice")
-    try:
-        reader = pc.open_csv(
-            path,
-            read_options=pc.ReadOptions(block_size=BLOCK_BYTES),
-            convert_options=pc.ConvertOptions(
-                column_types={h: pa.string() for h in header}, strings_can_be_null=True, null_values=[""]
-            ),
-        )
-        n = 0
-        for batch in reader:
-            block = pa.Table.from_batches([batch])
-            if any(str(v).lstrip().startswith("[") for c in LIST_COLUMNS for v in _column_for(block, c, mapping)):
-                raise RestartExact
-            sql = fast_select(block.schema, mapping, split_lists=True)
-            if sql is None:
-                raise RestartExact
-            numbers = pa.array(range(n + 1, n + 1 + block.num_rows), pa.int64())
-            n += block.num_rows
-            yield FastChunk(block.append_column("_row", numbers), sql)
-            if progress:
-                progress(batch.nbytes)
-    except (pa.ArrowInvalid, UnicodeDecodeError):
-        raise RestartExact from None
-
-
-def _column_for(block: pa.Table, field: str, mapping: dict[str, str]) -> list[Any]:
-    name = source_of(field, mapping)
-    if name not in block.column_names:
-        return []
-    return [v for v in block.column(name).to_pylist() if v is not None]
-
-
-# -- Parquet --------------------------------------------------------------------------------
-def read_parquet(path: Path, mapping: dict[str, str], progress: Progress | None = None, exact: bool = False) -> Iterator[Chunk]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        pf = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise BadInput(f"{path}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
-    names = pf.schema_arrow.names
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise BadInput(f"{path}: the file has more than one column named {twice[0]!r}; rename them")
-    for field in pf.schema_arrow:
-        if _type_depth(field.type) > MAX_JSON_DEPTH:
-            raise BadInput(f"{path}: column {field.name!r} is nested deeper than {MAX_JSON_DEPTH} levels")
-    n = 0
-    for batch in pf.iter_batches(batch_size=100_000):
-        block = pa.Table.from_batches([batch])
-        numbers = list(range(n + 1, n + 1 + block.num_rows))
-        n += block.num_rows
-        sql = fast_select(block.schema, mapping, split_lists=False)
-        if sql is not None and fast_values_ok(block, mapping):
-            yield FastChunk(block.append_column("_row", pa.array(numbers, pa.int64())), sql)
-        else:
-            yield rows_to_chunk(zip(numbers, block.to_pylist(), strict=True), mapping)
-        if progress:
-            progress(batch.nbytes)
-
-
-def _type_depth(typ: pa.DataType) -> int:
-    """Levels of lists and structs in a type (a scalar: 1), counted without recursion."""
-    deepest, todo = 0, [(typ, 1)]
-    while todo:
-        t, d = todo.pop()
-        deepest = max(deepest, d)
-        if d > MAX_JSON_DEPTH:
-            break
-        todo.extend((t.field(i).type, d + 1) for i in range(t.num_fields))
-    return deepest
-
-
-def read_file(path: Path, fmt: str, mapping: dict[str, str], progress: Progress | None = None, exact: bool = False) -> Iterator[Chunk]:
-    readers = {"jsonl": read_jsonl, "csv": read_csv, "parquet": read_parquet}
-    return readers[fmt](path, mapping, progress, exact)
