@@ -56,8 +56,10 @@ def examine(store: Store) -> DoctorReport:
     """Read-only: never writes, never deletes."""
     report = DoctorReport(store=str(store.root), status="ok")
     journal = store.root / JOURNAL
-    if journal.is_file():
+    try:  # no lock: a writer may remove it at any moment
         report.journal = [n for n in journal.read_text(encoding="utf-8", errors="replace").splitlines() if n]
+    except (FileNotFoundError, IsADirectoryError):
+        report.journal = []
     try:
         manifest = store.read_manifest()
     except StoreDamaged as exc:

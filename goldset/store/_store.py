@@ -116,8 +116,10 @@ class Store:
         strays = self.stray_files(manifest)
         if not strays:
             return None
-        journal = self.root / JOURNAL
-        known = set(journal.read_text(encoding="utf-8", errors="replace").splitlines()) if journal.exists() else set()
+        try:
+            known = set((self.root / JOURNAL).read_text(encoding="utf-8", errors="replace").splitlines())
+        except FileNotFoundError:  # none, or a writer committed and removed it just now:
+            known = set()          # read_manifest then sees the new generation and reads again
         unexplained = [s for s in strays if s not in known]
         if unexplained:
             return f"{len(unexplained)} data file(s) are not in the manifest, e.g. {unexplained[0]}"
