@@ -49,21 +49,14 @@ from goldset.workspace import Dataset, Workspace
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-CACHE_DIR = ".goldset"
 #: Git-tracked paths a revision's readers need (the data itself comes from DVC).
 _TREE_PATHS = (SPEC_FILE, "expectations", "reports", "datasets")
 
 
 def cache_root(root: Path) -> Path:
-    """``<root>/.goldset/cache``, created with a ``.gitignore`` that ignores the whole dir."""
-    base = root / CACHE_DIR
-    cache = base / "cache"
-    if not cache.is_dir():
-        cache.mkdir(parents=True, exist_ok=True)
-    ignore = base / ".gitignore"
-    if not ignore.exists():
-        # Self-ignoring, like .pytest_cache: works in workspaces made before init knew of it.
-        ignore.write_text("# goldset's local cache of past revisions; safe to delete\n*\n", encoding="utf-8")
+    """``<root>/.goldset/cache``, inside the workspace's self-ignoring state directory."""
+    cache = Workspace(root).state_dir() / "cache"
+    cache.mkdir(exist_ok=True)
     return cache
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from goldset.errors import StoreError, UsageError, VcsError, WorkspaceError
+from goldset.errors import UsageError, VcsError, WorkspaceError
 from goldset.history import _vcs as vcs
 from goldset.spec import SPEC_FILE
 from goldset.store import LOCK_FILE
@@ -153,19 +153,9 @@ def snapshot(
     # own record (a commit), so it writes no audit line (which would dirty what it commits).
     with writing(ds, "snapshot", op="snapshot") as w:
         w.audited = False
+        # Taking the transaction reads the manifest strictly: a missing or changed part, or a
+        # file no write accounts for, is StoreDamaged here, so no stray is ever versioned.
         tx = w.tx
-        missing = [p.name for p in tx.base.parts if not (ds.path / p.name).is_file()]
-        if missing:
-            raise StoreError(
-                f"dataset {name!r}: part {missing[0]} named by the manifest is missing; "
-                f"restore the store with 'dvc checkout datasets/{name}' before snapshotting"
-            )
-        strays = ds.store.stray_files(tx.base)
-        if strays:  # never version a file the manifest does not account for
-            raise StoreError(
-                f"dataset {name!r}: {len(strays)} file(s) in the store are not in its manifest "
-                f"({', '.join(strays[:3])}); run 'goldset doctor' to see where they come from"
-            )
         result.rows, result.parts = tx.base.rows, len(tx.base.parts)
         result.leftovers_removed = sorted(before - {p.name for p in ds.path.iterdir()} - {LOCK_FILE})
         vcs.dvc(root, "add", "-q", f"datasets/{name}")

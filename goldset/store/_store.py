@@ -110,6 +110,20 @@ class Store:
                 return f"part {p.name} cannot be read ({exc.strerror or exc})"
         return None
 
+    def check_footers(self, manifest: Manifest) -> None:
+        """Every live part's footer agrees with the manifest's row count (StoreDamaged if
+        not). Writes run it before they change anything, doctor when it examines: a cheap
+        read of each footer, too dear for every read."""
+        import pyarrow.parquet as pq
+
+        for p in manifest.parts:
+            try:
+                rows = pq.read_metadata(self.root / p.name).num_rows
+            except Exception as exc:  # pyarrow raises several types for a bad file
+                raise StoreDamaged(str(self.root), f"part {p.name} cannot be read as Parquet ({str(exc)[:80]})") from None
+            if rows != p.rows:
+                raise StoreDamaged(str(self.root), f"part {p.name} holds {rows:,} rows, the manifest says {p.rows:,}")
+
     def _check_strays(self, manifest: Manifest) -> str | None:
         """Data files the manifest does not name are damage, unless an interrupted write's
         journal accounts for them (its next write removes them)."""
@@ -172,7 +186,7 @@ class Store:
         busy = f"{self.root}: another goldset process has been writing this dataset for {timeout:.0f} s; try again when it has finished"
         with file_lock(self.root / LOCK_FILE, timeout, busy):
             tx = Transaction(self, self.read_manifest())
-            tx.check_footers()
+            self.check_footers(tx.base)
             tx.clean_leftovers()
             try:
                 yield tx

@@ -23,7 +23,6 @@ from goldset.store._manifest import (
     TMP_SUFFIX,
     Manifest,
     PartInfo,
-    StoreDamaged,
     fsync_path,
 )
 
@@ -143,19 +142,6 @@ class Transaction:
     @property
     def bytes_written(self) -> int:
         return sum(p.bytes for p in self._all_added)
-
-    def check_footers(self) -> None:
-        """Every live part's footer agrees with the manifest's row count (StoreDamaged if
-        not). Run by writes before they change anything: a cheap read of each footer."""
-        import pyarrow.parquet as pq
-
-        for p in self.base.parts:
-            try:
-                rows = pq.read_metadata(self.root / p.name).num_rows
-            except Exception as exc:  # pyarrow raises several types for a bad file
-                raise StoreDamaged(str(self.root), f"part {p.name} cannot be read as Parquet ({str(exc)[:80]})") from None
-            if rows != p.rows:
-                raise StoreDamaged(str(self.root), f"part {p.name} holds {rows:,} rows, the manifest says {p.rows:,}")
 
     def commit(self, audit: Callable[[int], str] | None = None) -> Manifest:
         """Make the new parts live: one atomic replace of the manifest. ``audit`` (called with
