@@ -151,7 +151,7 @@ def snapshot(
     # The store's lock is held through `dvc add`, so no write lands half-way through hashing.
     # Entering the transaction removes crash leftovers; it commits nothing. A snapshot is its
     # own record (a commit), so it writes no audit line (which would dirty what it commits).
-    with writing(ds, "snapshot", op="snapshot") as w:
+    with writing(ds, op="snapshot") as w:  # the role was admitted above, before any git call
         w.audited = False
         # Taking the transaction reads the manifest strictly: a missing or changed part, or a
         # file no write accounts for, is StoreDamaged here, so no stray is ever versioned.
