@@ -18,6 +18,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import goldset.ingest._readers as readers
 from goldset.errors import BadInput
@@ -458,3 +460,22 @@ def test_tag_tells_no_match_from_already_tagged(ws: Workspace, run_cli: Any) -> 
     as_json = json.loads(run_cli(*C, "tag", "keep", "--scenario", "greeting", "-f", "json").stdout)
     assert (as_json["matched"], as_json["updated"], as_json["unchanged"]) == (1, 0, 1)
 
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(
+    st.binary(max_size=64),
+    st.text(max_size=32).map(lambda s: s.encode("utf-8", "surrogatepass")),
+    st.lists(st.sampled_from([b"a", b"\xc3\xa9", b"\xed\xa0\x80", b"\xf0\x9f\x98\x80", b"\xc3", b"\xff", b"\n"]),
+             max_size=12).map(b"".join),
+))
+def test_the_fast_utf8_check_agrees_with_python(data: bytes) -> None:
+    """The reader checks a block with Arrow's UTF-8 validator (fast, no GIL) before pyarrow
+    parses it; it must refuse exactly what ``bytes.decode`` refuses, lone surrogates included,
+    or a bad byte would slip past the exact path's line-numbered error."""
+    try:
+        data.decode("utf-8")
+        expected = True
+    except UnicodeDecodeError:
+        expected = False
+    assert readers._valid_utf8(data) is expected
