@@ -17,22 +17,15 @@ part) get a status change; snapshot v2. Then, each in a fresh interpreter (fair 
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.data import print_table, run_isolated, workspace
+from bench.data import git_workspace, print_table, run_isolated
 
 N = 1_000_000
 GOAL_DIFF, GOAL_READ = 3.0, 2.0
-
-
-def _sh(root: Path, *args: str) -> None:
-    subprocess.run(args, cwd=root, check=True, capture_output=True)
 
 
 def build(tmp: Path) -> Path:
@@ -41,17 +34,8 @@ def build(tmp: Path) -> Path:
     from goldset.store import db
     from goldset.workspace import Workspace, writing
 
-    src = workspace(N)
-    root = tmp / "ws"
-    shutil.copytree(src, root, ignore=shutil.ignore_patterns("*.audit.jsonl", ".goldset*"))
-    os.environ.setdefault("GOLDSET_USER", "bench@example.com")
-    _sh(root, "git", "init", "-q", "-b", "main")
-    _sh(root, "git", "config", "user.email", "bench@example.com")
-    _sh(root, "git", "config", "user.name", "bench")
-    _sh(root, sys.executable, "-m", "dvc", "init", "-q")
-    (root / ".dvcignore").write_text("**/.goldset.lock\n**/*.tmp\n/.goldset/\n")
+    root = git_workspace(tmp, N)
     ws = Workspace.open(root)
-    snapshot(ws, "bench", "v1: 1M rows", tag="v1")
     ds = ws.dataset("bench")
     con = db.connect()
     flip = "CASE WHEN status = 'approved' THEN 'retired' ELSE 'approved' END"

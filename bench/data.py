@@ -138,3 +138,23 @@ def print_table(title: str, rows: list[dict[str, Any]]) -> None:
     print("|" + "---|" * len(cols))
     for r in rows:
         print("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in r.values()) + " |")
+
+
+def git_workspace(tmp: Path, n: int) -> Path:
+    """The cached n-row store as a real git + DVC workspace in ``tmp``, snapshotted as v1."""
+    import shutil
+    import subprocess
+    import sys
+
+    from goldset.history import snapshot
+    from goldset.workspace import Workspace
+
+    root = tmp / "ws"
+    shutil.copytree(workspace(n), root, ignore=shutil.ignore_patterns("*.audit.jsonl", ".goldset*"))
+    os.environ.setdefault("GOLDSET_USER", "bench@example.com")
+    for args in (["git", "init", "-q", "-b", "main"], ["git", "config", "user.email", "bench@example.com"],
+                 ["git", "config", "user.name", "bench"], [sys.executable, "-m", "dvc", "init", "-q"]):
+        subprocess.run(args, cwd=root, check=True, capture_output=True)
+    (root / ".dvcignore").write_text("**/.goldset.lock\n**/*.tmp\n/.goldset/\n")
+    snapshot(Workspace.open(root), "bench", f"v1: {n:,} rows", tag="v1")
+    return root

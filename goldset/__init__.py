@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         CoverageGateFailed,
         DuplicateIds,
         GoldsetError,
+        NotCheckedOut,
         PermissionDenied,
         ReadOnly,
         SpecError,
@@ -47,7 +48,15 @@ if TYPE_CHECKING:
         VcsError,
         WorkspaceError,
     )
-    from goldset.history import diff, init_workspace, open_revision, snapshot, version_log
+    from goldset.history import (
+        diff,
+        init_workspace,
+        open_revision,
+        pull,
+        restore,
+        snapshot,
+        version_log,
+    )
     from goldset.ingest import ImportDefaults, add, import_file
     from goldset.query import Filters, list_examples, run_query, show, stats
     from goldset.validation import generate_suite, run_check, validate
@@ -65,10 +74,12 @@ _LAZY = {
     **dict.fromkeys(("Filters", "list_examples", "run_query", "show", "stats"), "goldset.query"),
     **dict.fromkeys(("CoverageReport", "check_gate", "compute_coverage"), "goldset.coverage"),
     **dict.fromkeys(("generate_suite", "run_check", "validate"), "goldset.validation"),
-    **dict.fromkeys(("diff", "init_workspace", "open_revision", "snapshot", "version_log"), "goldset.history"),
+    **dict.fromkeys(
+        ("diff", "init_workspace", "open_revision", "pull", "restore", "snapshot", "version_log"), "goldset.history"
+    ),
     **dict.fromkeys(
         ("BadInput", "CheckFailed", "CoverageGateFailed", "DuplicateIds", "GoldsetError",
-         "PermissionDenied", "ReadOnly", "SpecError", "StoreError", "UnknownId", "UsageError",
+         "NotCheckedOut", "PermissionDenied", "ReadOnly", "SpecError", "StoreError", "UnknownId", "UsageError",
          "ValidationFailed", "VcsError", "WorkspaceError"),
         "goldset.errors",
     ),
@@ -100,6 +111,7 @@ __all__ = [
     "Filters",
     "GoldsetError",
     "ImportDefaults",
+    "NotCheckedOut",
     "PermissionDenied",
     "ReadOnly",
     "ScenarioFields",
@@ -129,9 +141,11 @@ __all__ = [
     "init_workspace",
     "list_examples",
     "open_revision",
+    "pull",
     "remove",
     "remove_edge_case",
     "remove_scenario",
+    "restore",
     "review",
     "run_check",
     "run_query",

@@ -15,6 +15,7 @@
     ├── WorkspaceError              5   404  not a workspace, unknown dataset, merge state
     │   └── SpecError               5   422  goldset.yaml is invalid (names file and key)
     ├── StoreError                  6   503  the store is locked, damaged or newer than goldset
+    │   └── NotCheckedOut           6   409  the store is not the one the checked-out commit names
     └── VcsError                    7   502  a git or DVC command failed (push, pull, commit)
 
 Every message says what is wrong and, where it can, what to do next. ``exit_code`` and
@@ -30,6 +31,7 @@ __all__ = [
     "CoverageGateFailed",
     "DuplicateIds",
     "GoldsetError",
+    "NotCheckedOut",
     "PermissionDenied",
     "ReadOnly",
     "SpecError",
@@ -125,6 +127,14 @@ class StoreError(GoldsetError):
 
     exit_code = 6
     http_status = 503
+
+
+class NotCheckedOut(StoreError):
+    """The working store is missing, or is another commit's, while the checked-out ``.dvc``
+    file names a version: a clone without ``dvc pull``, a ``git checkout`` without
+    ``dvc checkout``. ``goldset pull`` fixes it."""
+
+    http_status = 409
 
 
 class VcsError(GoldsetError):

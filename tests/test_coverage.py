@@ -215,12 +215,16 @@ cov: 5 scenarios (1 ok, 2 gap, 2 missing); 9 of 13 examples count (approved); 1 
 
 </details>
 
-<sub>generated 2026-06-10 00:00 UTC by goldset coverage; fresh = reviewed within 30 days</sub>
+<sub>as of 2026-06-10 00:00 UTC (fresh = reviewed within 30 days); dataset cov, data <DATA>, spec <SPEC>; by goldset coverage</sub>
 """
 
 
 def test_markdown_snapshot(report: CoverageReport) -> None:
-    assert markdown(report) == MARKDOWN_SNAPSHOT
+    # The footer names what the report describes: the manifest digest it scanned, the spec hash.
+    manifest = (report.data or "", report.spec or "")
+    assert all(re.fullmatch(r"[0-9a-f]{64}", d) for d in manifest)
+    expected = MARKDOWN_SNAPSHOT.replace("<DATA>", manifest[0][:12]).replace("<SPEC>", manifest[1][:12])
+    assert markdown(report) == expected
 
 
 # -- CLI -------------------------------------------------------------------------------------

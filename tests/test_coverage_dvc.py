@@ -1,5 +1,5 @@
-"""The DVC `coverage` stage: `dvc repro` writes reports/coverage.json; `dvc metrics diff` shows
-how per-scenario counts moved between commits."""
+"""The DVC `reports` stage: `dvc repro` writes reports/coverage.json (and the other reports);
+`dvc metrics diff` shows how per-scenario counts moved between commits (reports/metrics.json)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_repro_and_metrics_diff(git_ws: Workspace) -> None:
     add(ds, [_row("a", ["refund_request"]), _row("b", ["refund_request"]), _row("c", ["refund_request"], "negative")])
     _commit(root, "three refunds")
 
-    dvc(root, "repro", "coverage")
+    dvc(root, "repro", "reports")
     report = json.loads((root / "reports" / "coverage.json").read_text())
     assert report["metrics"]["scenarios"]["refund_request"]["counted"] == 3
     assert report["metrics"]["scenarios"]["cancel_order"]["counted"] == 0
@@ -40,15 +40,15 @@ def test_repro_and_metrics_diff(git_ws: Workspace) -> None:
 
     # A tagging change: example b also covers cancel_order.
     add(Workspace.open(root).dataset(), [_row("b", ["refund_request", "cancel_order"])], on_duplicate="update")
-    dvc(root, "repro", "coverage")
+    dvc(root, "repro", "reports")
     report = json.loads((root / "reports" / "coverage.json").read_text())
     assert report["metrics"]["scenarios"]["cancel_order"]["counted"] == 1
     _commit(root, "tag b as cancel_order")
 
     diff = json.loads(dvc(root, "metrics", "diff", "HEAD~1", "HEAD", "--json"))
-    changes = diff["reports/coverage.json"]
-    assert changes["metrics.scenarios.cancel_order.counted"]["old"] == 0
-    assert changes["metrics.scenarios.cancel_order.counted"]["new"] == 1
-    assert changes["metrics.scenarios.cancel_order.counted"]["diff"] == 1
+    changes = diff["reports/metrics.json"]
+    assert changes["scenarios.cancel_order.examples"]["old"] == 0
+    assert changes["scenarios.cancel_order.examples"]["new"] == 1
+    assert changes["scenarios.cancel_order.examples"]["diff"] == 1
     # refund_request did not change, so it is not in the diff of numbers.
-    assert "metrics.scenarios.refund_request.counted" not in changes
+    assert "scenarios.refund_request.examples" not in changes

@@ -234,21 +234,24 @@ def test_revision_cache_is_invisible_to_git_and_dvc(two_versions: Workspace) -> 
 
 def test_log_lists_versions_with_rows_tags_and_gate(two_versions: Workspace, run_cli: RunCli) -> None:
     root = two_versions.root
-    # A committed coverage report gives that version a gate verdict (refund_request lacks
-    # nothing here: 3 positives + 1 negative approved, so the P0 gate passes).
+    # A report written by hand describes the working data, not a version: every snapshot
+    # rewrites reports/ from the data it commits, so each version's gate is its own.
     report = str(root / "reports" / "coverage.json")
     assert run_cli("coverage", "-C", str(root), "-f", "json", "-o", report).exit_code == 0
     remove(two_versions.dataset(), ["n1"])  # the only refund negative: the P0 gate now fails
     assert run_cli("coverage", "-C", str(root), "-f", "json", "-o", report).exit_code == 0
     snapshot(two_versions, None, "drop n1", tag="v3")
     add(two_versions.dataset(), [{"id": "y1", "input": "One more"}])
-    snapshot(two_versions, None, "add y1")  # the report was not regenerated: stale
+    snapshot(two_versions, None, "add y1")
 
     log = version_log(two_versions)
     assert [v.message for v in log.versions] == ["add y1", "drop n1", "tag cancels, add x1", "import seven examples", "goldset init"]
     assert [v.tags for v in log.versions] == [[], ["v3"], ["v2"], ["v1"], []]
     assert [v.rows for v in log.versions] == [8, 7, 8, 7, 0]
-    assert [v.gate for v in log.versions] == ["fail (stale)", "fail", None, None, None]
+    # v1 and v2 pass (3 positives + 1 negative approved refunds); init's empty set fails, its
+    # commit has no report: computed on the revision.
+    assert [v.gate for v in log.versions] == ["fail", "fail", "pass", "pass", "fail"]
+    assert [v.gate_source for v in log.versions] == ["report"] * 4 + ["computed"]
     assert log.versions[1].commit == git(root, "rev-parse", "v3^{commit}").strip()
     assert log.versions[0].author == "tester <tester@example.com>"
     listed = json.loads(run_cli("log", "-C", str(root), "-f", "json", "-n", "2").stdout)

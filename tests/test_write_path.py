@@ -42,6 +42,8 @@ WRITES: dict[str, Callable[[Dataset, Path], Any]] = {
     "update": lambda ds, tmp: goldset.update(ds, ["r1"], tier="blocking"),
     "edit": lambda ds, tmp: goldset.edit(ds, "r1", expected="changed"),
     "remove": lambda ds, tmp: goldset.remove(ds, ["r1"]),
+    # back to the init commit's empty store: it would remove the three rows
+    "restore": lambda ds, tmp: goldset.restore(ds.workspace, ds.name, "v1~1"),
     "review": lambda ds, tmp: goldset.review(ds, "approve", ids=["r1"]),
     "compact": lambda ds, tmp: goldset.compact(ds, part_rows=1000),
     "add_scenario": lambda ds, tmp: goldset.add_scenario(ds, "billing", goldset.ScenarioFields(priority="P1")),
@@ -51,6 +53,7 @@ WRITES: dict[str, Callable[[Dataset, Path], Any]] = {
     "remove_edge_case": lambda ds, tmp: goldset.remove_edge_case(ds, "typo", untag=True),
     "generate_suite": lambda ds, tmp: goldset.generate_suite(ds),
     "snapshot": lambda ds, tmp: goldset.snapshot(ds.workspace, ds.name, "must not happen"),
+    "pull": lambda ds, tmp: goldset.pull(ds.workspace, ds.name, force=True),
 }
 #: Public functions that only read (or create a workspace from nothing).
 READS = {
@@ -119,7 +122,12 @@ def test_every_write_verb_refuses_a_past_revision(verb: str, versioned: Workspac
     assert _tree_digest(versioned.root) == work_before, "the working copy changed"
 
 
-@pytest.mark.parametrize("verb", sorted(set(WRITES) - {"snapshot"}))
+#: Writes that need no role: pull changes no golden data, only which committed version is
+#: checked out (as anyone may `git checkout`).
+NO_ROLE = {"pull"}
+
+
+@pytest.mark.parametrize("verb", sorted(set(WRITES) - {"snapshot"} - NO_ROLE))
 def test_every_write_verb_checks_the_role_and_audits_the_refusal(verb: str, versioned: Workspace, tmp_path: Path) -> None:
     # A copy of the working copy where the acting user has a role that may not do the verb:
     # eng may do neither curation nor imports; the machinery (compact, suites) is eng's own.

@@ -19,11 +19,13 @@ def init_cmd(g: GoldsetContext, path: Path | None, remote: str | None, fmt: str,
 
     Creates goldset.yaml (a commented template), datasets/, expectations/, reports/,
     .dvcignore and dvc.yaml, runs `git init` and `dvc init` when needed, sets the DVC remote,
-    and makes the first commit in a new repository. Safe to run again: it never overwrites
-    a file that exists.
+    and makes the first commit in a new repository. Inside an existing git repository it uses
+    that one (`dvc init --subdir`) and commits only PATH. Safe to run again: it never
+    overwrites a file that exists.
 
     \b
     goldset init my-golden-set --dataset support-bot --remote /mnt/dvc-store
+    goldset init evals --dataset support-bot      # in your product's repository
     """
     from goldset.history import init_workspace
 

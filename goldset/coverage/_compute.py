@@ -8,6 +8,9 @@ the resulting :class:`CoverageReport`.
 
 What counts: rows whose status is in the spec's ``count_status``. ``total`` counts every
 status; positives, negatives, edge cases, tiers and freshness are over counted rows only.
+
+A report names what it describes (:class:`ReportSubject`): the dataset, the digest of the
+manifest generation it scanned, and the hash of the spec.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from goldset.coverage._subject import ReportSubject, spec_digest
 from goldset.coverage._traffic import Traffic
 from goldset.errors import CoverageGateFailed, UsageError
 from goldset.spec import Requirements
@@ -100,13 +104,15 @@ class EdgeCaseMatrix(BaseModel):
         return self.counts[self.scenarios.index(scenario)][self.edge_cases.index(edge_case)]
 
 
-class CoverageReport(BaseModel):
-    dataset: str
+class CoverageReport(ReportSubject):
     generated_at: datetime
     count_status: list[str]
     max_review_age_days: int
     rows: int
     counted_rows: int
+    #: Examples per status and negatives, over every status.
+    statuses: dict[str, int] = Field(default_factory=dict)
+    negatives: int = 0
     scenarios: list[ScenarioCoverage]
     gate: GateResult
     #: Examples (any status) tagged with no scenario.
@@ -117,7 +123,8 @@ class CoverageReport(BaseModel):
     #: priority -> verdict -> number of scenarios.
     summary: dict[str, dict[str, int]] = Field(default_factory=dict)
     traffic: TrafficSummary | None = None
-    #: The numbers DVC compares between commits (``dvc metrics diff``): flat, numeric only.
+    #: The report's numbers, nested by name, numeric only (for scripts; the DVC metrics of a
+    #: version are ``reports/metrics.json``, see ``goldset.history.write_reports``).
     metrics: dict[str, Any] = Field(default_factory=dict)
 
     def scenario(self, scenario_id: str) -> ScenarioCoverage:
@@ -141,12 +148,15 @@ def _groups_sql(src: str, count_status: list[str]) -> str:
     # unnests and filtered sums below touch a small table. ~2x faster than unnesting every row.
     return f"""
         CREATE OR REPLACE TEMP TABLE _cov_groups AS
-        SELECT scenarios, edge_cases, polarity, tier,
+        SELECT scenarios, edge_cases, polarity, tier, status,
                status IN ({_in(count_status)}) AS c,
                coalesce(reviewed_at >= $cutoff, false) AS f,
                count(*) AS n
         FROM {src}
         GROUP BY ALL"""
+
+
+_NEGATIVE = "polarity = 'negative'"
 
 
 def _sum(cond: str) -> str:
@@ -166,7 +176,10 @@ def _per_scenario_sql(tiers: list[str]) -> str:
         GROUP BY s"""
 
 
-_TOTALS_SQL = f"SELECT coalesce(sum(n), 0), {_sum('c')}, {_sum('len(scenarios) = 0')} FROM _cov_groups"
+_TOTALS_SQL = (f"SELECT coalesce(sum(n), 0), {_sum('c')}, {_sum('len(scenarios) = 0')}, "
+               f"{_sum(_NEGATIVE)} FROM _cov_groups")
+
+_STATUS_SQL = "SELECT status, sum(n) FROM _cov_groups GROUP BY status ORDER BY status"
 
 _MATRIX_SQL = """
     SELECT s, ec, sum(n)
@@ -179,11 +192,14 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | No
     return con.execute(sql, params or {}).fetchall()
 
 
-def _scan(ds: Dataset, con: duckdb.DuckDBPyConnection, count_status: list[str], cutoff: datetime) -> None:
+def _scan(ds: Dataset, con: duckdb.DuckDBPyConnection, count_status: list[str], cutoff: datetime) -> str | None:
     """Group the live rows into ``_cov_groups``: one scan of one pinned manifest generation,
-    so a writer committing meanwhile changes nothing we read."""
-    with ds.pinned() as files:
+    so a writer committing meanwhile changes nothing we read. Returns that generation's
+    digest (None: a store not yet written)."""
+    with ds.store.pinned() as (manifest, files):
+        ds.checked_out(manifest)  # as Dataset.pinned, keeping the manifest
         con.execute(_groups_sql(f"({db.parts_select(files)})", count_status), {"cutoff": cutoff})
+    return manifest.digest
 
 
 def _reasons(s: ScenarioCoverage, req: Requirements) -> list[str]:
@@ -274,9 +290,10 @@ def compute_coverage(
 
     con = db.connect()
     try:
-        _scan(ds, con, count_status, cutoff)
+        data = _scan(ds, con, count_status, cutoff)
         per = {r[0]: [int(x) for x in r[1:]] for r in _fetch(con, _per_scenario_sql(tiers))}
-        rows, counted_rows, untagged = (int(x) for x in _fetch(con, _TOTALS_SQL)[0])
+        rows, counted_rows, untagged, negatives = (int(x) for x in _fetch(con, _TOTALS_SQL)[0])
+        statuses = {str(s): int(n) for s, n in _fetch(con, _STATUS_SQL)}
         cells = [(s, e, int(n)) for s, e, n in _fetch(con, _MATRIX_SQL)]
     finally:
         con.close()
@@ -301,11 +318,15 @@ def compute_coverage(
     )
     report = CoverageReport(
         dataset=ds.name,
+        data=data,
+        spec=spec_digest(ds.workspace),
         generated_at=now,
         count_status=list(count_status),
         max_review_age_days=spec.freshness.max_review_age_days,
         rows=rows,
         counted_rows=counted_rows,
+        statuses=statuses,
+        negatives=negatives,
         scenarios=scenarios,
         gate=GateResult(blocking_priorities=blocking, passed=not failing, failing=failing),
         untagged=untagged,

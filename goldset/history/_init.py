@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 from goldset.access import current_user
 from goldset.history import _vcs as vcs
 from goldset.spec import SPEC_FILE, check_dataset_name, load_spec
-from goldset.store import Store
+from goldset.store import Manifest, Store
+from goldset.workspace import record_version
 
 REMOTE_NAME = "storage"
 
@@ -21,6 +22,8 @@ class InitResult(BaseModel):
     created: list[str] = Field(default_factory=list)
     kept: list[str] = Field(default_factory=list)
     git_initialized: bool = False
+    #: The enclosing repository's top, when the workspace is a subdirectory of it.
+    git_top: str | None = None
     dvc_initialized: bool = False
     remote: str | None = None
     committed: bool = False
@@ -52,6 +55,14 @@ def _ignore_line(path: Path, line: str, result: InitResult, root: Path) -> None:
         result.created.append(f"{path.name} ({line} appended)")
 
 
+def _sealed(store: Store) -> Manifest:
+    """The store's manifest, sealed as a version (its first, empty one) if it is not yet."""
+    with store.transaction() as tx:
+        if tx.base.version is None:
+            tx.commit(seal=True)
+        return tx.base
+
+
 def init_workspace(path: Path, dataset: str = "golden", remote: str | None = None) -> InitResult:
     """Create what is missing; never overwrite a user's file. Safe to run again."""
     check_dataset_name(dataset)
@@ -59,11 +70,16 @@ def init_workspace(path: Path, dataset: str = "golden", remote: str | None = Non
     root.mkdir(parents=True, exist_ok=True)
     result = InitResult(root=str(root), dataset=dataset)
 
-    if not vcs.is_git_repo(root):
+    top = vcs.git_top(root)
+    if top is None:
         vcs.git(root, "init", "-q", "-b", "main")
         result.git_initialized = True
+    elif top != root:
+        result.git_top = str(top)  # the enclosing repository: used, never a nested one
     if not (root / ".dvc").is_dir():
-        vcs.dvc(root, "init", "-q")
+        # In a subdirectory of a repository, DVC's own project lives here (--subdir), so
+        # the workspace's data is tracked beside its spec, not at the repository's top.
+        vcs.dvc(root, "init", "-q", *(["--subdir"] if top is not None and top != root else []))
         vcs.dvc(root, "config", "core.analytics", "false")
         result.dvc_initialized = True
 
@@ -75,6 +91,7 @@ def init_workspace(path: Path, dataset: str = "golden", remote: str | None = Non
         if not (root / "datasets" / f"{name}.dvc").exists():
             # The store is DVC's to track from the start, never git's.
             vcs.dvc(root, "add", "-q", f"datasets/{name}")
+            record_version(root, name, _sealed(Store(root / "datasets" / name)))
             result.created.append(f"datasets/{name}.dvc")
     _write_new(root / "expectations" / ".gitkeep", "", result, root)
     from goldset.validation import write_default_suite
@@ -106,10 +123,15 @@ def init_workspace(path: Path, dataset: str = "golden", remote: str | None = Non
 
     # The first commit carries the remote: `dvc push --all-commits` cannot push versions
     # committed before a remote existed.
-    if not vcs.has_commits(root):
-        vcs.git(root, "add", "-A")
+    # A workspace in a larger repository is committed once, when no commit has it yet.
+    uncommitted = result.git_top is not None and not vcs.git(root, "log", "-1", "--format=%H", "--", ".").stdout.strip()
+    if not vcs.has_commits(root) or uncommitted:
+        # In a larger repository: commit exactly the workspace's directory (--only), never
+        # whatever else the team had staged.
+        vcs.git(root, "add", "-A", "--", ".")
         user = current_user(root)
-        vcs.git(root, *vcs.commit_identity_args(root, user), "commit", "-q", "-m", "goldset init")
+        only = ["--only", "--", "."] if result.git_top is not None else []
+        vcs.git(root, *vcs.commit_identity_args(root, user), "commit", "-q", "-m", "goldset init", *only)
         result.committed = True
         if remote:
             # Best effort: the first version (the empty store) is readable from the remote too.

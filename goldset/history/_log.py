@@ -1,27 +1,47 @@
 """``goldset log``: the versions of a dataset, one per commit that changed its ``.dvc`` file.
 
-Rows come from each version's manifest, read through DVC (local cache, else the remote) and
-kept under ``.goldset/cache/manifests/<md5>.json``: a content hash never changes, so the second
-``log`` costs only git. The gate verdict comes from ``reports/coverage.json`` when that commit
-has one (``dvc repro`` or ``goldset coverage --output reports/coverage.json`` writes it).
+A version is named by its data (the digest of its manifest) and its spec (the hash of
+``goldset.yaml``). Rows and the data digest come from the ``meta`` a snapshot records in the
+``.dvc`` file; for an older ``.dvc`` without it, from the version's manifest, read through DVC
+(local cache, else the remote) and kept under ``.goldset/cache/manifests/<md5>.json``.
+
+The gate of every version: from the ``reports/coverage.json`` committed with it when that
+report describes this data and spec (a snapshot writes it so); otherwise computed on the
+revision (:func:`goldset.history.open_revision` + :func:`goldset.coverage.compute_coverage`, as
+of the data's last write, like a snapshot's report) and kept under
+``.goldset/cache/gates/<data>-<spec>.json``. Data and spec never change under their hashes, so
+the second ``log`` costs only git.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import secrets
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from goldset.errors import GoldsetError, WorkspaceError
 from goldset.history import _vcs as vcs
-from goldset.history._revision import cache_root, dvc_dir_hash, read_git_objects
-from goldset.store import MANIFEST, Manifest
+from goldset.history._revision import (
+    cache_root,
+    dvc_dir_hash,
+    dvc_filesystem,
+    open_revision,
+    read_git_objects,
+)
+from goldset.spec import SPEC_FILE
+from goldset.store import MANIFEST, Manifest, parse_manifest
 from goldset.workspace import Workspace
 
 _SEP, _END = "\x1f", "\x1e"
+_REPORT = "reports/coverage.json"
+#: The format of a cached gate; another goldset's files are computed again.
+_GATE_CACHE_FORMAT = 1
 
 
 class Version(BaseModel):
@@ -32,16 +52,19 @@ class Version(BaseModel):
     author: str
     message: str
     rows: int | None = None
-    gate: str | None = Field(
+    data: str | None = Field(default=None, description="digest of the version's manifest")
+    gate: str | None = Field(default=None, description="pass / fail: the coverage gate of this version's data and spec")
+    gate_source: Literal["report", "computed"] | None = Field(
         default=None,
-        description="pass / fail from reports/coverage.json at that commit; '(stale)' when its row count is not this version's",
+        description="report: the reports/coverage.json committed with the version (describing its data and spec); "
+                    "computed: on the revision (cached under .goldset/cache/gates/)",
     )
 
 
 class VersionLog(BaseModel):
     dataset: str
     versions: list[Version] = Field(default_factory=list)
-    problems: list[str] = Field(default_factory=list, description="versions whose rows could not be read")
+    problems: list[str] = Field(default_factory=list, description="versions whose rows or gate could not be read")
 
 
 def tags_by_commit(root: Path) -> dict[str, list[str]]:
@@ -61,53 +84,106 @@ def tags_by_commit(root: Path) -> dict[str, list[str]]:
 
 
 def manifest_at(root: Path, commit: str, dataset: str) -> Manifest | None:
-    """The dataset's manifest at ``commit`` (None when that commit has no snapshot of it)."""
+    """The dataset's manifest at ``commit`` (None when that commit has no snapshot of it), with
+    its digest."""
     md5 = dvc_dir_hash(root, commit, dataset)
     if md5 is None:
         return None
+    where = f"datasets/{dataset} at {commit[:12]}"
     cache = cache_root(root)
     for known in (cache / "data" / md5 / MANIFEST, cache / "manifests" / f"{md5}.json"):
         if known.is_file():
-            return Manifest.model_validate_json(known.read_bytes())
-    from dvc.api import DVCFileSystem
-
-    fs = DVCFileSystem(str(root), rev=commit)
+            return parse_manifest(known.read_bytes(), where)
+    fs, top = dvc_filesystem(root, commit)
     try:
-        raw = fs.cat_file(f"datasets/{dataset}/{MANIFEST}")
+        raw = fs.cat_file(f"{top}datasets/{dataset}/{MANIFEST}")
     finally:
         fs.close()
-    manifest = Manifest.model_validate_json(raw)
-    dest = cache / "manifests" / f"{md5}.json"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_suffix(".tmp")
-    tmp.write_bytes(raw)
-    tmp.replace(dest)
+    manifest = parse_manifest(raw, where)
+    _write_atomic(cache / "manifests" / f"{md5}.json", raw)
     return manifest
 
 
-def gate_verdicts(root: Path, commits: list[str], dataset: str) -> dict[str, tuple[str, Any]]:
-    """commit -> ("pass"/"fail", rows the report counted), from reports/coverage.json."""
-    blobs = read_git_objects(root, [f"{c}:reports/coverage.json" for c in commits])
-    verdicts: dict[str, tuple[str, Any]] = {}
-    for commit in commits:
-        raw = blobs.get(f"{commit}:reports/coverage.json")
-        if not raw:
-            continue
-        try:
-            report = json.loads(raw)
-        except ValueError:
-            continue
-        if not isinstance(report, dict) or report.get("dataset", dataset) != dataset:
-            continue
-        gate = report.get("gate")
-        passed = gate.get("passed") if isinstance(gate, dict) else report.get("passed")
-        if isinstance(passed, bool):
-            verdicts[commit] = ("pass" if passed else "fail", report.get("rows"))
-    return verdicts
+def _write_atomic(dest: Path, raw: bytes) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.tmp")
+    tmp.write_bytes(raw)
+    os.replace(tmp, dest)
+
+
+def _recorded(raw: bytes | None) -> tuple[str | None, int | None]:
+    """(manifest digest, rows) from the goldset ``meta`` of a ``.dvc`` file's bytes; Nones
+    when it has none (an older snapshot, or a ``dvc add`` by hand)."""
+    if not raw:
+        return None, None
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        data = YAML(typ="safe", pure=True).load(raw.decode("utf-8"))
+    except (YAMLError, UnicodeDecodeError):
+        return None, None
+    meta = data.get("meta") if isinstance(data, dict) else None
+    mine = meta.get("goldset") if isinstance(meta, dict) else None
+    if not isinstance(mine, dict) or not isinstance(mine.get("manifest"), str):
+        return None, None
+    rows = mine.get("rows")
+    return mine["manifest"], rows if isinstance(rows, int) and not isinstance(rows, bool) else None
+
+
+def _committed_gate(raw: bytes | None, dataset: str, data: str | None, spec: str | None) -> str | None:
+    """pass / fail from a committed coverage report, if it describes exactly this data and spec."""
+    if not raw or data is None:
+        return None
+    try:
+        report = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(report, dict) or (report.get("dataset"), report.get("data"), report.get("spec")) != (dataset, data, spec):
+        return None
+    gate = report.get("gate")
+    passed = gate.get("passed") if isinstance(gate, dict) else None
+    return ("pass" if passed else "fail") if isinstance(passed, bool) else None
+
+
+def _gate_file(root: Path, data: str, spec: str | None) -> Path:
+    return cache_root(root) / "gates" / f"{data}-{spec or 'none'}.json"
+
+
+def _cached_gate(root: Path, dataset: str, data: str, spec: str | None) -> str | None:
+    try:
+        cached = json.loads(_gate_file(root, data, spec).read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(cached, dict) or cached.get("format") != _GATE_CACHE_FORMAT or cached.get("dataset") != dataset:
+        return None
+    passed = cached.get("passed")
+    return ("pass" if passed else "fail") if isinstance(passed, bool) else None
+
+
+def _compute_gate(ws: Workspace, commit: str, dataset: str) -> tuple[str, str | None]:
+    """The gate of the version at ``commit``, computed on the revision as of its data's last
+    write (what a snapshot's report records), and cached; (verdict, data digest)."""
+    from goldset.coverage import compute_coverage, data_time
+
+    ds = open_revision(ws, commit).dataset(dataset)
+    report = compute_coverage(ds, now=data_time(ds.manifest()))
+    if report.data is not None:
+        doc = {"format": _GATE_CACHE_FORMAT, "dataset": dataset, "data": report.data, "spec": report.spec,
+               "passed": report.gate.passed, "failing": report.gate.failing}
+        _write_atomic(_gate_file(ws.root, report.data, report.spec), json.dumps(doc, indent=1).encode())
+    return ("pass" if report.gate.passed else "fail"), report.data
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def version_log(ws: Workspace, dataset: str | None = None, limit: int | None = None, rows: bool = True) -> VersionLog:
-    """Versions of the dataset, newest first."""
+    """Versions of the dataset, newest first, each with its rows and coverage gate.
+
+    ``rows=False`` reads nothing through DVC: rows and gates only from what the commits
+    record (the ``.dvc`` meta, committed reports) and the local cache of computed gates."""
     root = ws.root
     name = ws.spec.dataset_name(dataset)
     if not vcs.is_git_repo(root) or not vcs.has_commits(root):
@@ -127,20 +203,38 @@ def version_log(ws: Workspace, dataset: str | None = None, limit: int | None = N
             Version(commit=commit, short=commit[:12], tags=sorted(tags.get(commit, [])),
                     date=datetime.fromisoformat(date), author=author, message=message)
         )
-    verdicts = gate_verdicts(root, [v.commit for v in result.versions], name)
+    dvc_file = f"datasets/{name}.dvc"
+    blobs = read_git_objects(root, [f"{v.commit}:{p}" for v in result.versions for p in (dvc_file, SPEC_FILE, _REPORT)])
     for v in result.versions:
-        if rows:
+        spec_blob = blobs.get(f"{v.commit}:{SPEC_FILE}")
+        spec = hashlib.sha256(spec_blob).hexdigest() if spec_blob is not None else None
+        v.data, v.rows = _recorded(blobs.get(f"{v.commit}:{dvc_file}"))
+        reachable = rows  # its data may be read through DVC (until that fails once)
+        if rows and (v.data is None or v.rows is None):
             try:
                 m = manifest_at(root, v.commit, name)
-                v.rows = m.rows if m is not None else None
+                if m is not None:
+                    v.data, v.rows = m.digest, m.rows
             except GoldsetError as exc:
                 result.problems.append(f"{v.short}: {exc}")
+                reachable = False
             except Exception as exc:  # DVC: data in neither the cache nor a reachable remote
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                result.problems.append(f"{v.short}: rows unknown ({first}); 'dvc pull' or 'dvc remote list'")
-        if v.commit in verdicts:
-            verdict, counted = verdicts[v.commit]
-            # A report committed without being regenerated describes other data: say so.
-            stale = v.rows is not None and isinstance(counted, int) and counted != v.rows
-            v.gate = f"{verdict} (stale)" if stale else verdict
+                result.problems.append(f"{v.short}: rows unknown ({_first_line(exc)}); 'dvc pull' or 'dvc remote list'")
+                reachable = False
+        v.gate = _committed_gate(blobs.get(f"{v.commit}:{_REPORT}"), name, v.data, spec)
+        if v.gate is not None:
+            v.gate_source = "report"
+            continue
+        if v.data is not None:
+            v.gate = _cached_gate(root, name, v.data, spec)
+        if v.gate is None and reachable:
+            try:
+                v.gate, data = _compute_gate(ws, v.commit, name)
+                v.data = v.data or data
+            except GoldsetError as exc:
+                result.problems.append(f"{v.short}: gate unknown ({_first_line(exc)})")
+            except Exception as exc:  # DVC and its remotes raise many types
+                result.problems.append(f"{v.short}: gate unknown ({_first_line(exc)}); 'dvc pull' or 'dvc remote list'")
+        if v.gate is not None:
+            v.gate_source = "computed"
     return result

@@ -73,10 +73,13 @@ def resolve_commit(root: Path, rev: str) -> str:
 
 
 def read_git_objects(root: Path, specs: list[str]) -> dict[str, bytes]:
-    """Contents of ``commit:path`` objects, read in one ``git cat-file --batch`` (missing: absent)."""
+    """Contents of ``commit:path`` objects, read in one ``git cat-file --batch`` (missing: absent).
+
+    Paths are relative to the workspace (asked as ``commit:./path``), so a workspace in a
+    subdirectory of a larger repository reads its own files."""
     if not specs:
         return {}
-    request = "".join(f"{s}\n" for s in specs).encode()
+    request = "".join(f"{_relative(s)}\n" for s in specs).encode()
     proc = subprocess.run(["git", "cat-file", "--batch"], cwd=root, input=request, capture_output=True, check=False)
     if proc.returncode != 0:
         raise VcsError(f"git cat-file failed: {proc.stderr.decode(errors='replace').strip()}")
@@ -92,6 +95,11 @@ def read_git_objects(root: Path, specs: list[str]) -> dict[str, bytes]:
             found[spec] = out[pos : pos + size]
         pos += size + 1  # the content is followed by a newline
     return found
+
+
+def _relative(spec: str) -> str:
+    commit, _, path = spec.partition(":")
+    return spec if not path or path.startswith("./") else f"{commit}:./{path}"
 
 
 def read_git_files(root: Path, commit: str, paths: list[str]) -> dict[str, bytes]:
@@ -185,33 +193,49 @@ def materialize_tree(root: Path, commit: str) -> Path:
     return _atomic_dir(final, build)
 
 
-def fetch_store(root: Path, commit: str, dataset: str, dest: Path) -> Manifest:
-    """Copy the dataset's live parts and manifest at ``commit`` into ``dest`` through DVC."""
+def dvc_filesystem(root: Path, commit: str) -> tuple[Any, str]:
+    """DVC's filesystem of the repository at ``commit``, and the prefix of the workspace's
+    paths in it: DVC addresses paths from the git top, and a workspace in a subdirectory of a
+    larger repository is a DVC sub-project there (``subrepos``)."""
     from dvc.api import DVCFileSystem
 
-    prefix = f"datasets/{dataset}"
-    fs = DVCFileSystem(str(root), rev=commit)
+    prefix = vcs.git_prefix(root)
+    return DVCFileSystem(str(root), rev=commit, subrepos=bool(prefix)), prefix
+
+
+@contextlib.contextmanager
+def dvc_errors(where: str) -> Iterator[None]:
+    """Turn what DVC raises while fetching a version's files into one StoreError line."""
     try:
-        raw = fs.cat_file(f"{prefix}/{MANIFEST}")
-        manifest = Manifest.model_validate_json(raw)
-        names = [p.name for p in manifest.parts]
-        if names:
-            # Lists make DVC copy file by file in this thread: no pool, nothing left at exit.
-            fs.get([f"{prefix}/{n}" for n in names], [str(dest / n) for n in names])
+        yield
     except FileNotFoundError as exc:
         raise StoreError(
-            f"dataset {dataset!r} at {commit[:12]}: {Path(str(exc.filename or exc)).name} is neither in the "
-            "local DVC cache nor on the DVC remote; push it from a machine that has it ('dvc push') "
-            "or configure the remote ('dvc remote add -d storage URL')"
+            f"{where}: {Path(str(exc.filename or exc)).name} is neither in the local DVC cache nor on the "
+            "DVC remote; push it from a machine that has it ('dvc push') or configure the remote "
+            "('dvc remote add -d storage URL')"
         ) from None
     except GoldsetError:
         raise
     except Exception as exc:  # DVC and its remotes raise many types; all mean "could not fetch"
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise StoreError(
-            f"dataset {dataset!r} at {commit[:12]}: could not fetch the data through DVC ({first}); "
+            f"{where}: could not fetch the data through DVC ({first}); "
             "check the DVC remote ('dvc remote list') and try 'dvc pull'"
         ) from None
+
+
+def fetch_store(root: Path, commit: str, dataset: str, dest: Path) -> Manifest:
+    """Copy the dataset's live parts and manifest at ``commit`` into ``dest`` through DVC."""
+    fs, top = dvc_filesystem(root, commit)
+    prefix = f"{top}datasets/{dataset}"
+    try:
+        with dvc_errors(f"dataset {dataset!r} at {commit[:12]}"):
+            raw = fs.cat_file(f"{prefix}/{MANIFEST}")
+            manifest = Manifest.model_validate_json(raw)
+            names = [p.name for p in manifest.parts]
+            if names:
+                # Lists make DVC copy file by file in this thread: no pool, nothing left at exit.
+                fs.get([f"{prefix}/{n}" for n in names], [str(dest / n) for n in names])
     finally:
         fs.close()
     for part in manifest.parts:

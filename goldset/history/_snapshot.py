@@ -1,7 +1,8 @@
 """``goldset snapshot``: record the dataset's current state as a git commit (+ DVC data).
 
 A snapshot is a plain git commit made with DVC, so every git and DVC tool understands it:
-the store's leftovers are cleaned, ``dvc add`` records the store's content hash in
+the store's leftovers are cleaned, the reports are made from exactly that data
+(``goldset.history._reports``), ``dvc add`` records the store's content hash in
 ``datasets/<name>.dvc``, and that file is committed with the audit log, the spec, the
 expectations and the reports, optionally tagged, then ``dvc push``-ed when a remote is set.
 """
@@ -15,9 +16,10 @@ from pydantic import BaseModel, Field
 
 from goldset.errors import UsageError, VcsError, WorkspaceError
 from goldset.history import _vcs as vcs
+from goldset.history._reports import ReportsResult, write_reports
 from goldset.spec import SPEC_FILE
 from goldset.store import LOCK_FILE
-from goldset.workspace import Workspace, admit, writing
+from goldset.workspace import Workspace, admit, read_recorded, record_version, writing
 
 _CONFLICT = re.compile(rb"^(<{7}|>{7})( |$)", re.MULTILINE)
 
@@ -32,6 +34,8 @@ class SnapshotResult(BaseModel):
     parts: int = 0
     files: list[str] = Field(default_factory=list, description="paths committed")
     leftovers_removed: list[str] = Field(default_factory=list)
+    #: The reports written for this version (reports/), with the verdicts they record.
+    reports: ReportsResult | None = None
     remote: str | None = None
     pushed: bool = False
     push_error: str | None = None
@@ -76,6 +80,8 @@ def check_clean_merge_state(root: Path, paths: list[str]) -> None:
         if (git_dir / marker).exists():
             raise WorkspaceError(f"{what} is in progress; finish it with {fix}, then snapshot again")
     for rel in paths:
+        if rel == "reports":  # generated: the snapshot rewrites them from the data it commits
+            continue
         path = root / rel
         files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else []
         for f in files:
@@ -145,6 +151,7 @@ def snapshot(
     if tag:
         check_tag(root, tag)
 
+    ds.manifest()  # a store that is not the checked-out version: refused before anything is written
     if not ds.store.exists():
         ds.store.create()  # a dataset added to the spec but never written: an empty version
     before = {p.name for p in ds.path.iterdir()}
@@ -155,10 +162,25 @@ def snapshot(
         w.audited = False
         # Taking the transaction reads the manifest strictly: a missing or changed part, or a
         # file no write accounts for, is StoreDamaged here, so no stray is ever versioned.
-        tx = w.tx
+        tx = w.tx  # (taking it also checks that the store is the checked-out version)
         result.rows, result.parts = tx.base.rows, len(tx.base.parts)
         result.leftovers_removed = sorted(before - {p.name for p in ds.path.iterdir()} - {LOCK_FILE})
+        # Seal the manifest as a new version unless it already is the version the commit
+        # names (nothing changed). Then the .dvc file names the data by DVC's hash of every
+        # file, and its meta holds goldset's record (version id, manifest digest), which lets
+        # every later command check the store cheaply.
+        recorded = read_recorded(root, name)
+        if not (tx.base.version and recorded is not None and tx.base.digest == recorded.manifest):
+            tx.commit(seal=True)
         vcs.dvc(root, "add", "-q", f"datasets/{name}")
+        record_version(root, name, tx.base)
+        # The reports describe exactly the data committed: made under the lock, from the
+        # sealed generation `dvc add` hashed (after record_version: reads check that the store
+        # is the version the .dvc file names). A failing gate or validation is recorded, not raised.
+        result.reports = write_reports(ds)
+        if result.reports.data != tx.base.digest:  # the lock rules this out; never commit it
+            raise WorkspaceError(f"{name}: the reports describe data {result.reports.data} but the store is "
+                                 f"{tx.base.digest}; nothing was committed, snapshot again")
 
     paths = snapshot_paths(root, name)
     vcs.git(root, "add", "--", *paths)

@@ -34,8 +34,16 @@ def dvc(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProces
 
 
 def is_git_repo(path: Path) -> bool:
+    """``path`` is in a git working tree: its top, or a subdirectory of a larger repository
+    (a workspace in ``evals/`` of the team's code repository)."""
+    proc = git(path, "rev-parse", "--is-inside-work-tree", check=False)
+    return proc.returncode == 0 and proc.stdout.strip() == "true"
+
+
+def git_top(path: Path) -> Path | None:
+    """The top of the git working tree ``path`` is in, or None."""
     proc = git(path, "rev-parse", "--show-toplevel", check=False)
-    return proc.returncode == 0 and Path(proc.stdout.strip()).resolve() == path.resolve()
+    return Path(proc.stdout.strip()).resolve() if proc.returncode == 0 else None
 
 
 def has_commits(path: Path) -> bool:
@@ -48,3 +56,9 @@ def commit_identity_args(path: Path, user: str) -> list[str]:
     if configured:
         return []
     return ["-c", f"user.email={user}", "-c", f"user.name={user.split('@')[0]}"]
+
+
+def git_prefix(path: Path) -> str:
+    """``path`` relative to the top of its git working tree, with a trailing slash ("" at the
+    top): where a workspace in a subdirectory of a larger repository sits in it."""
+    return git(path, "rev-parse", "--show-prefix").stdout.strip()

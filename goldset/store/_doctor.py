@@ -125,8 +125,9 @@ def _plan_rebuild(store: Store, report: DoctorReport) -> None:
     report.can_repair = not any("stale" in r for r in report.refused)
 
 
-def rebuild(store: Store, report: DoctorReport) -> Manifest:
-    """Write the manifest ``report`` planned, under the store's lock. Deletes nothing."""
+def rebuild(store: Store, report: DoctorReport, base: str | None = None) -> Manifest:
+    """Write the manifest ``report`` planned, under the store's lock. Deletes nothing.
+    ``base``: the committed version the repaired store descends from (``Manifest.base``)."""
     if report.status != "damaged" or not report.can_repair:
         raise StoreError(f"{store.root}: nothing to repair" if report.status != "damaged" else f"{store.root}: cannot rebuild: {report.refused[0]}")
     busy = f"{store.root}: another goldset process is writing this dataset; try again when it has finished"
@@ -134,13 +135,13 @@ def rebuild(store: Store, report: DoctorReport) -> Manifest:
         if examine(store).model_dump(exclude={"repaired"}) != report.model_dump(exclude={"repaired"}):
             raise StoreError(f"{store.root}: the store changed while doctor looked at it; run it again")
         manifest = Manifest(generation=_last_generation(store) + 1, committed_at=datetime.now(UTC),
-                            parts=report.candidates, removed=report.removed_candidates)
+                            parts=report.candidates, removed=report.removed_candidates, base=base)
         target = store.root / MANIFEST
         if target.is_dir():  # keep what was there, under a name no reader looks at
             os.rename(target, store.root / f"_manifest.damaged-{datetime.now(UTC):%Y%m%dT%H%M%S}")
         tmp = target.with_name(MANIFEST + TMP_SUFFIX)
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(json.dumps(manifest.model_dump(mode="json"), indent=1))
+        with open(tmp, "wb") as f:
+            f.write(manifest.encode())
             f.flush()
             os.fsync(f.fileno())
         if target.is_file():

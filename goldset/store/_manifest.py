@@ -4,17 +4,19 @@ manifest is missing, unreadable or inconsistent with its files."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from goldset.errors import StoreError
 
-FORMAT_VERSION = 1
+#: 2 added ``version`` and ``base``. A goldset that knows only 1 refuses a store of 2 as newer, never as damaged.
+FORMAT_VERSION = 2
 MANIFEST = "_manifest.json"
 LOCK_FILE = ".goldset.lock"
 #: Names a write is about to create, written before it creates them: after a crash, the next
@@ -58,6 +60,25 @@ class Manifest(BaseModel):
     #: Hash of the audit line of the write that made this generation: the commit confirms
     #: the record, so a committed change without its record cannot go unnoticed.
     audit: str | None = None
+    #: Set on a sealed manifest only: the id of the version a snapshot made of this store
+    #: (recorded in its ``.dvc`` file). A write's new manifest is never sealed.
+    version: str | None = None
+    #: The version this store descends from by local writes (None before any snapshot). How
+    #: a command tells work in progress on the checked-out version from another commit's store.
+    base: str | None = None
+    _digest: str | None = PrivateAttr(default=None)
+
+    @property
+    def digest(self) -> str | None:
+        """SHA-256 of the manifest file's bytes as read or written (None for a store not
+        yet written): a version's identity, cheap to compute and to compare with a commit."""
+        return self._digest
+
+    def encode(self) -> bytes:
+        """The file's bytes; sets :attr:`digest` to theirs."""
+        raw = json.dumps(self.model_dump(mode="json"), indent=1).encode("utf-8")
+        self._digest = digest_of(raw)
+        return raw
 
     @field_validator("parts")
     @classmethod
@@ -104,11 +125,17 @@ def parse_manifest(raw: bytes, where: str) -> Manifest:
             f"({FORMAT_VERSION}); upgrade goldset"
         )
     try:
-        return Manifest.model_validate(data)
+        manifest = Manifest.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])
         raise StoreDamaged(where, f"the manifest is invalid at {loc or 'top level'}: {err['msg']}") from None
+    manifest._digest = digest_of(raw)
+    return manifest
+
+
+def digest_of(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
 
 
 class StoreDamaged(StoreError):

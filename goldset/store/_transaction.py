@@ -3,7 +3,6 @@ write creates is journaled first, so the next write can remove exactly what a ki
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
@@ -47,6 +46,9 @@ class Transaction:
         self._dropped: set[str] = set()
         self._committed = False
         self._journal: int | None = None
+        #: The version the new manifest descends from (``Manifest.base``): the base's, if
+        #: the base is a sealed version, else what the base descends from.
+        self.lineage = base.version or base.base
 
     @property
     def root(self) -> Path:
@@ -126,6 +128,36 @@ class Transaction:
         os.rename(tmp, folder / name)
         self._removed_added.append(PartInfo(name=name, rows=len(ids), bytes=(folder / name).stat().st_size))
 
+    def replace_removed(self, files: Sequence[Path]) -> None:
+        """Make the tombstones exactly the removed-ids files ``files`` (another version's) at
+        the commit. A live file of the same name and size is the same immutable file and
+        stays; the others are copied in (journaled first, like every new file); every live
+        file not kept is dropped: journaled, out of the manifest at the commit, unlinked only
+        after it (so a kill before the commit loses nothing, and one after leaves nothing)."""
+        import pyarrow.parquet as pq
+
+        live = {(p.name, p.bytes) for p in self.base.removed}
+        kept: set[str] = set()
+        folder = self.root / REMOVED_DIR
+        for src in files:
+            size = src.stat().st_size
+            if (src.name, size) in live:
+                kept.add(src.name)
+                continue
+            name = f"{REMOVED_PREFIX}{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(6)}{PART_SUFFIX}"
+            self._note(f"{REMOVED_DIR}/{name}")
+            folder.mkdir(exist_ok=True)
+            tmp = folder / (name + TMP_SUFFIX)
+            shutil.copyfile(src, tmp)
+            rows = pq.read_metadata(tmp).num_rows
+            fsync_path(tmp)
+            os.rename(tmp, folder / name)
+            self._removed_added.append(PartInfo(name=name, rows=rows, bytes=size))
+        for p in self.base.removed:
+            if p.name not in kept:
+                self._note(f"{REMOVED_DIR}/{p.name}")
+                self._dropped.add(f"{REMOVED_DIR}/{p.name}")  # commit() unlinks it after the replace
+
     def drop(self, name: str) -> None:
         """Stage a live part for removal: it leaves the manifest at the commit and is
         unlinked after it (journaled, so a kill in between leaves nothing stale behind)."""
@@ -143,24 +175,27 @@ class Transaction:
     def bytes_written(self) -> int:
         return sum(p.bytes for p in self._all_added)
 
-    def commit(self, audit: Callable[[int], str] | None = None) -> Manifest:
+    def commit(self, audit: Callable[[int], str] | None = None, *, seal: bool = False) -> Manifest:
         """Make the new parts live: one atomic replace of the manifest. ``audit`` (called with
         the new generation, before the replace) appends the write's audit line and returns its
-        hash, which the manifest records: the record is written first, confirmed by the commit."""
+        hash, which the manifest records: the record is written first, confirmed by the commit.
+        ``seal``: the new manifest is a version (a snapshot's), with a new version id."""
         parts = [p for p in self.base.parts if p.name not in self._dropped] + self._added
         generation = self.base.generation + 1
         new = Manifest(
             generation=generation, committed_at=datetime.now(UTC), parts=parts,
-            removed=[*self.base.removed, *self._removed_added],
-            audit=audit(generation) if audit is not None else None,
+            removed=[*(p for p in self.base.removed if f"{REMOVED_DIR}/{p.name}" not in self._dropped), *self._removed_added],
+            # A seal changes no row: it keeps confirming the last write's record.
+            audit=audit(generation) if audit is not None else (self.base.audit if seal else None),
+            base=self.lineage, version=secrets.token_hex(16) if seal else None,
         )
         if self._added or self._removed_added:
             fsync_path(self.root, directory=True)  # the renames of new parts are durable
         if self._removed_added:
             fsync_path(self.root / REMOVED_DIR, directory=True)
         tmp = self.store.manifest_path.with_name(MANIFEST + TMP_SUFFIX)
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(json.dumps(new.model_dump(mode="json"), indent=1))
+        with open(tmp, "wb") as f:
+            f.write(new.encode())
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.store.manifest_path)  # the commit point
@@ -170,6 +205,7 @@ class Transaction:
             (self.root / name).unlink(missing_ok=True)
         self._close_journal(delete=True)
         self.base = new
+        self.lineage = new.version or new.base
         self._added, self._removed_added, self._dropped = [], [], set()
         self._committed = False  # a transaction may commit again (each commit is whole)
         return new

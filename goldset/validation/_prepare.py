@@ -62,7 +62,9 @@ class Prepared:
         self.ds = ds
         self.now = now
         self.con = con or db.connect()
-        files = ds.files()
+        #: The manifest generation the frames are read from (a report names its digest).
+        self.manifest = ds.manifest()
+        files = ds.store.files(self.manifest)
         src = f"read_parquet({db.sql_list(files)}, union_by_name = true)" if files else f"({db.empty_select()})"
         self.expected_types = {r[0]: r[1] for r in self.con.execute(f"DESCRIBE {db.empty_select()}").fetchall()}
         self.actual_types = {r[0]: r[1] for r in self.con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}

@@ -1,4 +1,5 @@
-"""The result of a validation run: one line per expectation, as pydantic models."""
+"""The result of a validation run: one line per expectation, as pydantic models; like every
+report, it names the dataset, data digest and spec hash it describes."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from goldset.coverage import ReportSubject
 
 Severity = Literal["error", "warning"]
 
@@ -57,8 +60,8 @@ class ExpectationOutcome(BaseModel):
         return f"{noun}: {text}{more}"
 
 
-class ValidationReport(BaseModel):
-    dataset: str
+class ValidationReport(ReportSubject):
+    #: The suite file, relative to the workspace when it is inside it.
     suite: str
     suite_source: Literal["file", "default"]
     validated_at: datetime
@@ -68,8 +71,9 @@ class ValidationReport(BaseModel):
     warnings_failed: int
     results: list[ExpectationOutcome]
     gx_version: str
-    #: check -> failing rows, numbers only: what `dvc metrics diff` compares between commits.
+    #: check -> failing rows, numbers only (the DVC metrics of a version are reports/metrics.json).
     metrics: dict[str, int] = Field(default_factory=dict)
+    #: Seconds per step of this run; left out of the report a snapshot commits.
     timings: dict[str, float] = Field(default_factory=dict)
 
     def failed(self, severity: Severity | None = None) -> list[ExpectationOutcome]:

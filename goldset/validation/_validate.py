@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from goldset.coverage import spec_digest
 from goldset.errors import SpecError
 from goldset.validation import _pii as pii
 from goldset.validation._prepare import Prepared, columns_used
@@ -38,6 +39,7 @@ from goldset.validation._suite import BATCH_KEYS, is_generated, load_suite
 if TYPE_CHECKING:
     import pandas as pd
 
+    from goldset.store import Manifest
     from goldset.workspace import Dataset
 
 #: Allowance for clocks of machines that wrote rows running a little ahead.
@@ -131,7 +133,7 @@ def validate(
     for e in exps:
         by_batch.setdefault(_batch_of(e), []).append(e)
 
-    frames = _frames(ds, now, by_batch)
+    frames, manifest = _frames(ds, now, by_batch)
     timings["prepare_s"] = time.perf_counter() - t_work
 
     t = time.perf_counter()
@@ -164,17 +166,30 @@ def validate(
     errors = sum(1 for o in results if not o.success and o.severity == "error")
     warnings = sum(1 for o in results if not o.success and o.severity == "warning")
     return ValidationReport(
-        dataset=ds.name, suite=loaded.path, suite_source=loaded.source, validated_at=now,
-        rows=ds.count(), success=errors == 0, errors_failed=errors, warnings_failed=warnings,
+        dataset=ds.name, data=manifest.digest, spec=spec_digest(ds.workspace),
+        suite=_relative(loaded.path, ds.workspace.root), suite_source=loaded.source, validated_at=now,
+        rows=manifest.rows, success=errors == 0, errors_failed=errors, warnings_failed=warnings,
         results=results, gx_version=str(gx.__version__),
         metrics={o.check: o.unexpected_count or (0 if o.success else 1) for o in results},
         timings={k: round(v, 3) for k, v in timings.items()},
     )
 
 
-def _frames(ds: Dataset, now: datetime, by_batch: dict[str, list[dict[str, Any]]]) -> dict[str, pd.DataFrame]:
-    """The frames the suite's batches need. Retried like ``Dataset.query``: readers never
-    wait for the lock, so a writer may unlink a part between our manifest read and the scan."""
+def _relative(path: str, root: Path) -> str:
+    """``path`` relative to the workspace root when it is inside it (a report names no
+    machine's directories), else as given."""
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return path
+
+
+def _frames(
+    ds: Dataset, now: datetime, by_batch: dict[str, list[dict[str, Any]]]
+) -> tuple[dict[str, pd.DataFrame], Manifest]:
+    """The frames the suite's batches need, and the manifest generation they were read from.
+    Retried like ``Dataset.query``: readers never wait for the lock, so a writer may unlink a
+    part between our manifest read and the scan."""
     import duckdb
 
     for attempt in range(_READ_RETRIES):
@@ -189,7 +204,7 @@ def _frames(ds: Dataset, now: datetime, by_batch: dict[str, list[dict[str, Any]]
                 frames["schema"] = prep.schema()
             if "scenario_freshness" in by_batch:
                 frames["scenario_freshness"] = prep.scenario_freshness()
-            return frames
+            return frames, prep.manifest
         except duckdb.IOException:
             if attempt == _READ_RETRIES - 1:
                 raise

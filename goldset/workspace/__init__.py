@@ -3,12 +3,14 @@
 Owns: :class:`Workspace` (a directory with ``goldset.yaml``; the acting user), :class:`Dataset`
 (reading one dataset's live rows through DuckDB), and the write path (``_write``): the one
 place that refuses writes on read-only revisions, checks the role, takes the lock, commits and
-writes the audit line. Verbs in other packages (ingest, curation, validation, history) reach a
+writes the audit line; and the check that the working store is the version the checked-out
+commit names (``_checkout``). Verbs in other packages (ingest, curation, validation, history) reach a
 store, the spec or a suite file only through it.
 """
 
 from __future__ import annotations
 
+from goldset.workspace._checkout import Recorded, is_local_work, read_recorded, record_version
 from goldset.workspace._compact import compact
 from goldset.workspace._dataset import Dataset, OnDuplicate, WriteResult
 from goldset.workspace._doctor import doctor, verify_audit
@@ -26,6 +28,7 @@ from goldset.workspace._write import (
 __all__ = [
     "Dataset",
     "OnDuplicate",
+    "Recorded",
     "SpecEdit",
     "Workspace",
     "WriteResult",
@@ -36,8 +39,11 @@ __all__ = [
     "editing_spec",
     "find_root",
     "guarding",
+    "is_local_work",
     "managed_path",
+    "read_recorded",
     "record",
+    "record_version",
     "verify_audit",
     "writing",
 ]

@@ -70,24 +70,37 @@ class Dataset:
         return self.workspace.root / "datasets" / f"{self.name}.audit.jsonl"
 
     def manifest(self) -> Manifest:
-        return self.store.read_manifest()
+        """The live manifest, once the store is known to be the checked-out version
+        (:mod:`goldset.workspace._checkout`): every read starts here or in :meth:`pinned`."""
+        return self.checked_out(self.store.read_manifest())
+
+    def checked_out(self, manifest: Manifest) -> Manifest:
+        """``manifest``, if the store is the version the checked-out commit names (or local
+        work on it); else :class:`~goldset.errors.NotCheckedOut`. A past revision is read by
+        content hash, so it always is."""
+        if not self.workspace.read_only:
+            from goldset.workspace._checkout import check, read_recorded
+
+            check(self, manifest, read_recorded(self.workspace.root, self.name))
+        return manifest
 
     def files(self) -> list[str]:
         """Paths of the live parts now. A long read should use :meth:`pinned` instead: a
         concurrent writer may unlink a part these paths name."""
-        return self.store.files()
+        return self.store.files(self.manifest())
 
     @contextlib.contextmanager
     def pinned(self) -> Iterator[list[str]]:
         """Paths to one manifest generation's parts, readable for the whole block whatever
         writers commit meanwhile (see :meth:`goldset.store.Store.pinned`)."""
-        with self.store.pinned() as (_, files):
+        with self.store.pinned() as (manifest, files):
+            self.checked_out(manifest)
             yield files
 
     def removed_ids(self) -> set[str]:
         """Ids removed with ``goldset remove`` (tombstones): an import does not bring them
         back unless told to."""
-        files = self.store.removed_files()
+        files = self.store.removed_files(self.manifest())
         if not files:
             return set()
         import pyarrow.parquet as pq

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from goldset.access import audit
 from goldset.store import DoctorReport, examine, rebuild
+from goldset.workspace._checkout import read_recorded
 from goldset.workspace._dataset import Dataset
 from goldset.workspace._write import guarding
 
@@ -15,7 +16,9 @@ def doctor(ds: Dataset, *, repair: bool = False) -> DoctorReport:
     if repair and report.status == "damaged":
         note = f"manifest rebuilt from {len(report.candidates)} part(s): {report.problem}"
         with guarding(ds, "configure", op="doctor-repair", note=note):
-            rebuild(ds.store, report)
+            # The repaired store is local work on the checked-out version, if it has one.
+            recorded = read_recorded(ds.workspace.root, ds.name)
+            rebuild(ds.store, report, base=recorded.version if recorded else None)
         report.repaired = True
     return report
 

@@ -1,8 +1,10 @@
-"""A store write in progress: the two primitives every verb's change is made of.
+"""A store write in progress: the primitives every verb's change is made of.
 
 * :meth:`Writer.merge_staged` puts staged rows (new or replacing) into the store;
 * :meth:`Writer.rewrite` changes or removes rows matching a predicate, rewriting only the
-  parts that hold them (copy-on-write), so DVC stores little per version.
+  parts that hold them (copy-on-write), so DVC stores little per version;
+* :meth:`Writer.replace_all` makes the store another version's parts and tombstones
+  (``restore``).
 
 A :class:`Writer` exists only inside :func:`goldset.workspace.writing`, which admitted the
 write and will audit it; the first use of ``tx`` takes the dataset's lock.
@@ -65,7 +67,12 @@ class Writer:
     def tx(self) -> Transaction:
         """The store transaction; the first use takes the dataset's lock."""
         if self._tx is None:
-            self._tx = self._stack.enter_context(self.ds.store.transaction())
+            self.ds.manifest()  # refuse before the transaction makes the store's directory
+            tx = self._stack.enter_context(self.ds.store.transaction())
+            # Never write on a store that is not the checked-out version: checked under the
+            # lock, on the manifest this write starts from.
+            self.ds.checked_out(tx.base)
+            self._tx = tx
         return self._tx
 
     def commit(self, result: WriteResult) -> None:
@@ -280,6 +287,40 @@ class Writer:
         }
         cols = ", ".join(f"CAST({fill[c]} AS {DUCKDB_TYPES[c]}) AS {c}" if c in fill else c for c in COLUMNS)
         self._write_parts(con, f"SELECT {cols} FROM {table}", n)
+
+    def replace_all(self, part_files: Sequence[Path], removed_files: Sequence[Path], result: WriteResult) -> WriteResult:
+        """Make the store exactly the given parts and removed-ids files (another version's,
+        e.g. a past revision's for ``restore``), in one commit with ``result``'s audit line.
+
+        Each given part becomes a new journaled part, copied byte for byte (every column,
+        provenance included; the caller checked the columns); every live part is dropped,
+        except one of the same name and size as a given part (the same immutable file), which
+        stays as it is. The tombstones become exactly ``removed_files``
+        (:meth:`Transaction.replace_removed`). Nothing is deleted before the manifest commit.
+        """
+        import pyarrow.parquet as pq
+
+        tx = self.tx
+        live = {(p.name, p.bytes) for p in tx.base.parts}
+        kept: set[str] = set()
+        for src in part_files:
+            if (src.name, src.stat().st_size) in live:
+                kept.add(src.name)
+                continue
+            tmp, final = tx.new_part()
+            shutil.copyfile(src, tmp)
+            rows = pq.read_metadata(tmp).num_rows
+            if rows:
+                tx.add_written(tmp, final, rows)
+            else:
+                tmp.unlink(missing_ok=True)
+        dropped = [p.name for p in tx.base.parts if p.name not in kept]
+        for name in dropped:
+            tx.drop(name)
+        tx.replace_removed(removed_files)
+        result.parts_replaced = len(dropped)
+        self.commit(result)
+        return self._finish(result)
 
 
 def _rows_in(tx: Transaction, files: Sequence[str]) -> int:

@@ -15,10 +15,11 @@ coverage       CoverageReport (table, Markdown, self-contained HTML)
 validation     ValidationReport; GenerateResult (expectations generate)
 check          CheckReport
 diff           DiffReport
-versions       VersionLog (log), SnapshotResult (snapshot), InitResult (init)
+versions       VersionLog (log), SnapshotResult (snapshot), ReportsResult (reports), InitResult (init)
 taxonomy       TaxonomyResult, ScenarioReport, scenario and edge-case lists
 audit          audit entries
 doctor         DoctorReport
+checkout       PullResult (pull)
 =============  ===============================================================================
 
 ``_rows`` holds the shared pieces: cells, JSON, Markdown tables, and the one place rich tables
@@ -68,12 +69,14 @@ _MODULES: dict[str, str] = {
     "DiffReport": "diff",
     "VersionLog": "versions",
     "SnapshotResult": "versions",
+    "ReportsResult": "versions",
     "InitResult": "versions",
     "TaxonomyResult": "taxonomy",
     "ScenarioReport": "taxonomy",
     "AuditEntry": "audit",
     "VerifyReport": "audit",
     "DoctorReport": "doctor",
+    "PullResult": "checkout",
     "rows": "rows",
     "record": "rows",
     "examples": "rows",

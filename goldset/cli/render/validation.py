@@ -3,6 +3,7 @@ written."""
 
 from __future__ import annotations
 
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 from goldset.cli.render import Kind
@@ -44,8 +45,12 @@ def render_validation(report: ValidationReport, fmt: str, *, color: bool = False
     if fmt == "json":
         return as_json(report)
     if fmt == "markdown":
+        from goldset.coverage import page
+
         head = f"**{report.summary()}**\n\nsuite: `{report.suite}` ({report.suite_source})\n\n"
-        return head + markdown_table(_COLUMNS, _rows(report))
+        foot = (f"\n<sub>as of {report.validated_at:%Y-%m-%d %H:%M} UTC; {escape(page.subject_line(report))}; "
+                "by goldset validate</sub>\n")
+        return head + markdown_table(_COLUMNS, _rows(report)) + foot
     table = rich_table(_COLUMNS, _rows(report), title=f"{report.dataset}: {report.suite_source} suite", max_width=70)
     return rich_to_text([table, report.summary()], color)
 
