@@ -5,6 +5,7 @@ Real git, real DVC, a real local DVC remote."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,36 @@ def test_the_dvc_file_records_the_version_and_a_snapshot_without_changes_commits
     assert not snapshot(origin, None, "nothing new").committed
     assert git(origin.root, "rev-parse", "HEAD") == head
     assert origin.dataset().manifest().digest == manifest.digest  # not sealed again
+
+
+def test_a_clone_of_an_empty_version_can_be_written_without_pull(git_ws: Workspace, tmp_path: Path) -> None:
+    """The version `goldset init` records is empty: nothing to fetch, so a clone may write at
+    once, and its writes are local work on that version (then snapshot, then a second clone)."""
+    ws = clone(git_ws, tmp_path / "clone")
+    assert not (ws.root / "datasets" / "support-bot").exists()
+    assert goldset_cli(ws.root, "stats").returncode == 0
+    add(ws.dataset(), V1_ROWS[:2])
+    assert goldset_cli(ws.root, "stats").returncode == 0
+    assert pull(ws).datasets[0].status == "local changes"
+    assert snapshot(ws, None, "two rows").committed
+    other = clone(ws, tmp_path / "clone2")
+    proc = goldset_cli(other.root, "stats")
+    assert proc.returncode == 6 and "the commit has 2 rows" in proc.stderr
+
+
+def test_a_snapshot_of_a_never_written_dataset_is_an_empty_version(tmp_path: Path) -> None:
+    from goldset.history import init_workspace
+    from goldset.workspace import read_recorded
+
+    from helpers.workspace import write_spec
+
+    root = tmp_path / "fresh"
+    root.mkdir()
+    write_spec(root)
+    init_workspace(root, "support-bot")
+    ws = Workspace.open(root)
+    shutil.rmtree(ws.dataset().path)  # as in a clone: the empty version is not materialized
+    snapshot(ws, None, "empty")
+    recorded = read_recorded(root, "support-bot")
+    manifest = ws.dataset().manifest()
+    assert recorded is not None and recorded.rows == 0 and recorded.version == manifest.version is not None

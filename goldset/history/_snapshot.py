@@ -152,8 +152,9 @@ def snapshot(
         check_tag(root, tag)
 
     ds.manifest()  # a store that is not the checked-out version: refused before anything is written
-    if not ds.store.exists():
-        ds.store.create()  # a dataset added to the spec but never written: an empty version
+    # A dataset never written (or the recorded empty version, not materialized in a clone):
+    # its directory is made here, and the seal below writes its first, empty manifest.
+    ds.path.mkdir(parents=True, exist_ok=True)
     before = {p.name for p in ds.path.iterdir()}
     # The store's lock is held through `dvc add`, so no write lands half-way through hashing.
     # Entering the transaction removes crash leftovers; it commits nothing. A snapshot is its

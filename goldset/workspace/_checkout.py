@@ -94,22 +94,24 @@ def read_recorded(root: Path, name: str) -> Recorded | None:
     return recorded
 
 
-def check(ds: Dataset, manifest: Manifest, recorded: Recorded | None) -> None:
+def check(ds: Dataset, manifest: Manifest, recorded: Recorded | None) -> str | None:
     """Raise :class:`NotCheckedOut` unless ``manifest`` is the store the checked-out commit
-    names, or local work on it."""
+    names, or local work on it. Returns the version a write on ``manifest`` descends from
+    when the manifest cannot say it itself (a store not written yet, standing for the
+    recorded empty version), else None."""
     if recorded is None:
-        return
+        return None
     if recorded.manifest is None:  # a .dvc without goldset's record: only "it must exist"
         if manifest.digest is None and recorded.nfiles:
             raise _not_here(ds, recorded)
-        return
+        return None
     if manifest.digest == recorded.manifest:
-        return
+        return None
     if manifest.version is None and manifest.base is not None and manifest.base == recorded.version:
-        return
+        return None
     if manifest.digest is None:
-        if recorded.rows == 0:  # an empty version: nothing to fetch
-            return
+        if recorded.rows == 0:  # an empty version: nothing to fetch; writes descend from it
+            return recorded.version
         raise _not_here(ds, recorded)
     raise _other_commit(ds, manifest, recorded)
 

@@ -78,11 +78,17 @@ class Dataset:
         """``manifest``, if the store is the version the checked-out commit names (or local
         work on it); else :class:`~goldset.errors.NotCheckedOut`. A past revision is read by
         content hash, so it always is."""
-        if not self.workspace.read_only:
-            from goldset.workspace._checkout import check, read_recorded
-
-            check(self, manifest, read_recorded(self.workspace.root, self.name))
+        self.lineage(manifest)
         return manifest
+
+    def lineage(self, manifest: Manifest) -> str | None:
+        """Check ``manifest`` as :meth:`checked_out` does; return the version a write on it
+        descends from when the manifest cannot say (no store yet: the recorded empty version)."""
+        if self.workspace.read_only:
+            return None
+        from goldset.workspace._checkout import check, read_recorded
+
+        return check(self, manifest, read_recorded(self.workspace.root, self.name))
 
     def files(self) -> list[str]:
         """Paths of the live parts now. A long read should use :meth:`pinned` instead: a

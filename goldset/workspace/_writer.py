@@ -71,7 +71,9 @@ class Writer:
             tx = self._stack.enter_context(self.ds.store.transaction())
             # Never write on a store that is not the checked-out version: checked under the
             # lock, on the manifest this write starts from.
-            self.ds.checked_out(tx.base)
+            version = self.ds.lineage(tx.base)
+            if version is not None:  # the first write on the recorded empty version
+                tx.lineage = version
             self._tx = tx
         return self._tx
 
