@@ -36,7 +36,7 @@ from goldset.history._revision import (
 )
 from goldset.spec import SPEC_FILE
 from goldset.store import MANIFEST, Manifest, parse_manifest
-from goldset.workspace import Workspace
+from goldset.workspace import Workspace, parse_recorded
 
 _SEP, _END = "\x1f", "\x1e"
 _REPORT = "reports/coverage.json"
@@ -111,24 +111,16 @@ def _write_atomic(dest: Path, raw: bytes) -> None:
     os.replace(tmp, dest)
 
 
-def _recorded(raw: bytes | None) -> tuple[str | None, int | None]:
+def _recorded(raw: bytes | None, rel: str) -> tuple[str | None, int | None]:
     """(manifest digest, rows) from the goldset ``meta`` of a ``.dvc`` file's bytes; Nones
-    when it has none (an older snapshot, or a ``dvc add`` by hand)."""
+    when it has none (an older snapshot, or a ``dvc add`` by hand) or is not a DVC file."""
     if not raw:
         return None, None
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
     try:
-        data = YAML(typ="safe", pure=True).load(raw.decode("utf-8"))
-    except (YAMLError, UnicodeDecodeError):
+        recorded = parse_recorded(raw.decode("utf-8"), rel)
+    except (WorkspaceError, UnicodeDecodeError):
         return None, None
-    meta = data.get("meta") if isinstance(data, dict) else None
-    mine = meta.get("goldset") if isinstance(meta, dict) else None
-    if not isinstance(mine, dict) or not isinstance(mine.get("manifest"), str):
-        return None, None
-    rows = mine.get("rows")
-    return mine["manifest"], rows if isinstance(rows, int) and not isinstance(rows, bool) else None
+    return recorded.manifest, recorded.rows
 
 
 def _committed_gate(raw: bytes | None, dataset: str, data: str | None, spec: str | None) -> str | None:
@@ -208,7 +200,7 @@ def version_log(ws: Workspace, dataset: str | None = None, limit: int | None = N
     for v in result.versions:
         spec_blob = blobs.get(f"{v.commit}:{SPEC_FILE}")
         spec = hashlib.sha256(spec_blob).hexdigest() if spec_blob is not None else None
-        v.data, v.rows = _recorded(blobs.get(f"{v.commit}:{dvc_file}"))
+        v.data, v.rows = _recorded(blobs.get(f"{v.commit}:{dvc_file}"), dvc_file)
         reachable = rows  # its data may be read through DVC (until that fails once)
         if rows and (v.data is None or v.rows is None):
             try:

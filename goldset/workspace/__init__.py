@@ -10,7 +10,13 @@ store, the spec or a suite file only through it.
 
 from __future__ import annotations
 
-from goldset.workspace._checkout import Recorded, is_local_work, read_recorded, record_version
+from goldset.workspace._checkout import (
+    Recorded,
+    is_local_work,
+    parse_recorded,
+    read_recorded,
+    record_version,
+)
 from goldset.workspace._compact import compact
 from goldset.workspace._dataset import Dataset, OnDuplicate, WriteResult
 from goldset.workspace._doctor import doctor, verify_audit
@@ -41,6 +47,7 @@ __all__ = [
     "guarding",
     "is_local_work",
     "managed_path",
+    "parse_recorded",
     "read_recorded",
     "record",
     "record_version",

@@ -67,6 +67,12 @@ def read_recorded(root: Path, name: str) -> Recorded | None:
         return None
     except (OSError, UnicodeDecodeError) as exc:
         raise WorkspaceError(f"{rel}: cannot be read ({exc}); restore it with 'git checkout -- {rel}'") from None
+    return parse_recorded(text, rel)
+
+
+def parse_recorded(text: str, rel: str) -> Recorded:
+    """The record of a ``.dvc`` file's text (``rel`` names it in messages): the checked-out
+    one, or one at a past commit (``goldset log``). Not a DVC file: one WorkspaceError line."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
@@ -84,14 +90,17 @@ def read_recorded(root: Path, name: str) -> Recorded | None:
         )
     meta = data.get("meta")
     mine: Any = meta.get(META_KEY) if isinstance(meta, dict) else None
-    nfiles = outs[0].get("nfiles")
-    recorded = Recorded(path=rel, nfiles=nfiles if isinstance(nfiles, int) else None)
+    recorded = Recorded(path=rel, nfiles=_int(outs[0].get("nfiles")))
     if isinstance(mine, dict) and isinstance(mine.get("manifest"), str):
         recorded.manifest = mine["manifest"]
         recorded.version = mine.get("version") if isinstance(mine.get("version"), str) else None
-        recorded.rows = mine.get("rows") if isinstance(mine.get("rows"), int) else None
-        recorded.generation = mine.get("generation") if isinstance(mine.get("generation"), int) else None
+        recorded.rows = _int(mine.get("rows"))
+        recorded.generation = _int(mine.get("generation"))
     return recorded
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def check(ds: Dataset, manifest: Manifest, recorded: Recorded | None) -> str | None:
@@ -107,7 +116,7 @@ def check(ds: Dataset, manifest: Manifest, recorded: Recorded | None) -> str | N
         return None
     if manifest.digest == recorded.manifest:
         return None
-    if manifest.version is None and manifest.base is not None and manifest.base == recorded.version:
+    if is_local_work(manifest, recorded):
         return None
     if manifest.digest is None:
         if recorded.rows == 0:  # an empty version: nothing to fetch; writes descend from it
