@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import secrets
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -35,7 +33,7 @@ from goldset.history._revision import (
     read_git_objects,
 )
 from goldset.spec import SPEC_FILE
-from goldset.store import MANIFEST, Manifest, parse_manifest
+from goldset.store import MANIFEST, Manifest, parse_manifest, write_atomic
 from goldset.workspace import Workspace, parse_recorded
 
 _SEP, _END = "\x1f", "\x1e"
@@ -100,15 +98,8 @@ def manifest_at(root: Path, commit: str, dataset: str) -> Manifest | None:
     finally:
         fs.close()
     manifest = parse_manifest(raw, where)
-    _write_atomic(cache / "manifests" / f"{md5}.json", raw)
+    write_atomic(cache / "manifests" / f"{md5}.json", raw)
     return manifest
-
-
-def _write_atomic(dest: Path, raw: bytes) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.tmp")
-    tmp.write_bytes(raw)
-    os.replace(tmp, dest)
 
 
 def _recorded(raw: bytes | None, rel: str) -> tuple[str | None, int | None]:
@@ -163,7 +154,7 @@ def _compute_gate(ws: Workspace, commit: str, dataset: str) -> tuple[str, str | 
     if report.data is not None:
         doc = {"format": _GATE_CACHE_FORMAT, "dataset": dataset, "data": report.data, "spec": report.spec,
                "passed": report.gate.passed, "failing": report.gate.failing}
-        _write_atomic(_gate_file(ws.root, report.data, report.spec), json.dumps(doc, indent=1).encode())
+        write_atomic(_gate_file(ws.root, report.data, report.spec), json.dumps(doc, indent=1).encode())
     return ("pass" if report.gate.passed else "fail"), report.data
 
 

@@ -18,9 +18,7 @@ Every report names the dataset, the data (manifest digest) and the spec (hash of
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from goldset.errors import ReadOnly, StoreError
+from goldset.store import write_atomic
 
 if TYPE_CHECKING:
     from goldset.coverage import CoverageReport
@@ -111,7 +110,7 @@ def write_reports(ds: Dataset, directory: Path | None = None) -> ReportsResult:
     }
     out.mkdir(parents=True, exist_ok=True)
     for name, text in texts.items():
-        _write_atomic(out / name, text)
+        write_atomic(out / name, text)
     files = [_relative(out / name, ws.root) for name in texts]
     return ReportsResult(
         dataset=ds.name, data=coverage.data, spec=coverage.spec, as_of=coverage.generated_at, files=files,
@@ -119,20 +118,6 @@ def write_reports(ds: Dataset, directory: Path | None = None) -> ReportsResult:
         validation_passed=validation.success, validation_errors=validation.errors_failed,
         validation_warnings=validation.warnings_failed, metrics=metrics,
     )
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise
 
 
 def _relative(path: Path, root: Path) -> str:

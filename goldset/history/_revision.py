@@ -43,7 +43,7 @@ from goldset.spec import (
     check_dataset_name,
     parse_spec,
 )
-from goldset.store import MANIFEST, Manifest, Store
+from goldset.store import MANIFEST, Manifest, Store, write_atomic
 from goldset.workspace import Dataset, Workspace
 
 if TYPE_CHECKING:
@@ -145,10 +145,7 @@ def load_spec_cached(root: Path, text: bytes, source: str) -> Spec:
     except (YAMLError, UnicodeDecodeError):
         raise WorkspaceError(f"{source}: invalid YAML (a merge conflict?)") from None
     spec = parse_spec(data, source)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_name(f".{blob}.{secrets.token_hex(4)}.tmp")
-    tmp.write_text(spec.model_dump_json(), encoding="utf-8")
-    os.replace(tmp, cached)
+    write_atomic(cached, spec.model_dump_json())
     return spec
 
 

@@ -6,7 +6,8 @@ damaged store is (``_manifest``); reading, pinning and locking a store (``_store
 with their journal (``_transaction``); ``doctor``'s examination and repair (``_doctor``);
 DuckDB connections and the SQL over a set of parts (``_db``); the sandbox that ``--where``
 predicates and ``goldset query`` run in (``_predicate``); and the text rules every write path
-shares: blank values, valid Unicode, the JSON accepted in metadata (``_text``). It knows
+shares: blank values, valid Unicode, the JSON accepted in metadata (``_text``); and replacing a
+whole file at once (``_files``). It knows
 nothing of users, roles or the spec: the write path in :mod:`goldset.workspace` adds those.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 from goldset.store import _db as db
 from goldset.store import _predicate as predicate
 from goldset.store._doctor import DoctorReport, examine, rebuild
+from goldset.store._files import write_atomic
 from goldset.store._manifest import (
     FORMAT_VERSION,
     JOURNAL,
@@ -96,4 +98,5 @@ __all__ = [
     "store_containing",
     "too_deep",
     "valid_id",
+    "write_atomic",
 ]

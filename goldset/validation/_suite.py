@@ -29,7 +29,6 @@ clock-skew allowance).
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -37,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from pydantic import BaseModel, Field
 
 from goldset.errors import SpecError
+from goldset.store import write_atomic
 from goldset.validation import _pii as pii
 from goldset.vocab import POLARITIES, STATUSES
 from goldset.workspace import guarding
@@ -231,8 +231,5 @@ def write_default_suite(ds: Dataset, path: Path | None = None) -> GenerateResult
                  "for reading, refreshed by 'goldset expectations generate'); all others are kept"},
         **{k: v for k, v in data.items() if k not in ("name", "expectations", "meta")},
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(out, indent=2, ensure_ascii=False) + "\n")
     return GenerateResult(path=str(path), created=created, generated=len(fresh), replaced=len(old) - len(kept), kept=len(kept))

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from goldset.errors import NotCheckedOut, WorkspaceError
-from goldset.store import Manifest
+from goldset.store import Manifest, write_atomic
 
 if TYPE_CHECKING:
     from goldset.workspace._dataset import Dataset
@@ -172,7 +172,7 @@ def _other_commit(ds: Dataset, manifest: Manifest, recorded: Recorded) -> NotChe
 
 def record_version(root: Path, name: str, manifest: Manifest) -> None:
     """Write the sealed ``manifest``'s version into ``meta`` of the store's ``.dvc`` file (after
-    ``dvc add``), keeping the rest of the file as DVC wrote it; atomically (temp file, replace)."""
+    ``dvc add``), keeping the rest of the file as DVC wrote it; atomically."""
     from io import StringIO
 
     from ruamel.yaml import YAML
@@ -188,6 +188,4 @@ def record_version(root: Path, name: str, manifest: Manifest) -> None:
                       "generation": manifest.generation}
     out = StringIO()
     yaml.dump(data, out)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(out.getvalue(), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, out.getvalue())
