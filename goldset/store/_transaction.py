@@ -3,6 +3,7 @@ write creates is journaled first, so the next write can remove exactly what a ki
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import shutil
@@ -116,17 +117,28 @@ class Transaction:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        table = pa.table({"id": pa.array(list(ids), pa.string()),
+                          "removed_at": pa.array([datetime.now(UTC)] * len(ids), pa.timestamp("us", tz="UTC"))})
+
+        def write(tmp: Path) -> int:
+            pq.write_table(table, tmp, compression="zstd")
+            return len(ids)
+
+        self._add_removed_file(write)
+
+    def _add_removed_file(self, write: Callable[[Path], int]) -> None:
+        """A new removed-ids file, committed with this transaction: its name journaled first,
+        ``write`` fills a temp file and returns its rows; the file is then made durable and
+        renamed into ``_removed/``."""
         name = f"{REMOVED_PREFIX}{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(6)}{PART_SUFFIX}"
         self._note(f"{REMOVED_DIR}/{name}")
         folder = self.root / REMOVED_DIR
         folder.mkdir(exist_ok=True)
         tmp = folder / (name + TMP_SUFFIX)
-        table = pa.table({"id": pa.array(list(ids), pa.string()),
-                          "removed_at": pa.array([datetime.now(UTC)] * len(ids), pa.timestamp("us", tz="UTC"))})
-        pq.write_table(table, tmp, compression="zstd")
+        rows = write(tmp)
         fsync_path(tmp)
         os.rename(tmp, folder / name)
-        self._removed_added.append(PartInfo(name=name, rows=len(ids), bytes=(folder / name).stat().st_size))
+        self._removed_added.append(PartInfo(name=name, rows=rows, bytes=(folder / name).stat().st_size))
 
     def replace_removed(self, files: Sequence[Path]) -> None:
         """Make the tombstones exactly the removed-ids files ``files`` (another version's) at
@@ -134,25 +146,13 @@ class Transaction:
         stays; the others are copied in (journaled first, like every new file); every live
         file not kept is dropped: journaled, out of the manifest at the commit, unlinked only
         after it (so a kill before the commit loses nothing, and one after leaves nothing)."""
-        import pyarrow.parquet as pq
-
         live = {(p.name, p.bytes) for p in self.base.removed}
         kept: set[str] = set()
-        folder = self.root / REMOVED_DIR
         for src in files:
-            size = src.stat().st_size
-            if (src.name, size) in live:
+            if (src.name, src.stat().st_size) in live:
                 kept.add(src.name)
                 continue
-            name = f"{REMOVED_PREFIX}{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(6)}{PART_SUFFIX}"
-            self._note(f"{REMOVED_DIR}/{name}")
-            folder.mkdir(exist_ok=True)
-            tmp = folder / (name + TMP_SUFFIX)
-            shutil.copyfile(src, tmp)
-            rows = pq.read_metadata(tmp).num_rows
-            fsync_path(tmp)
-            os.rename(tmp, folder / name)
-            self._removed_added.append(PartInfo(name=name, rows=rows, bytes=size))
+            self._add_removed_file(functools.partial(_copy_parquet, src))
         for p in self.base.removed:
             if p.name not in kept:
                 self._note(f"{REMOVED_DIR}/{p.name}")
@@ -225,3 +225,11 @@ class Transaction:
             (self.root / REMOVED_DIR / p.name).unlink(missing_ok=True)
         self._added, self._removed_added = [], []
         self._close_journal(delete=True)
+
+
+def _copy_parquet(src: Path, dest: Path) -> int:
+    """Copy a Parquet file byte for byte; its rows (from the copy's footer)."""
+    import pyarrow.parquet as pq
+
+    shutil.copyfile(src, dest)
+    return int(pq.read_metadata(dest).num_rows)
