@@ -89,7 +89,7 @@ def manifest_at(root: Path, commit: str, dataset: str) -> Manifest | None:
         return None
     where = f"datasets/{dataset} at {commit[:12]}"
     cache = cache_root(root)
-    for known in (cache / "data" / md5 / MANIFEST, cache / "manifests" / f"{md5}.json"):
+    for known in (cache / "stores" / md5 / MANIFEST, cache / "manifests" / f"{md5}.json"):
         if known.is_file():
             return parse_manifest(known.read_bytes(), where)
     fs, top = dvc_filesystem(root, commit)

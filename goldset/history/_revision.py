@@ -8,8 +8,8 @@ Caches under ``<root>/.goldset/cache/`` (ignored by git through its own ``.gitig
 
 * ``rev/<commit>/``: the revision's git-tracked files goldset reads (``goldset.yaml``,
   ``expectations/``, ``reports/``, ``datasets/*.audit.jsonl``), read with ``git cat-file``;
-* ``data/<md5>/``: one dataset store, keyed by the ``.dir`` hash of its ``.dvc`` file (so
-  commits that share data share a copy), fetched through ``dvc.api.DVCFileSystem`` at that
+* ``stores/<md5>/``: one dataset store (live parts and tombstones), keyed by the ``.dir`` hash
+  of its ``.dvc`` file (so commits that share data share a copy), fetched through ``dvc.api.DVCFileSystem`` at that
   revision: from the local DVC cache when it is there, else from the DVC remote;
 * ``spec/<blob>.json``: a revision's parsed spec, keyed by the git blob id of its
   ``goldset.yaml`` (YAML parsing of a 150-scenario spec costs ~0.3 s; this costs ~1 ms).
@@ -43,7 +43,7 @@ from goldset.spec import (
     check_dataset_name,
     parse_spec,
 )
-from goldset.store import MANIFEST, Manifest, Store, write_atomic
+from goldset.store import MANIFEST, REMOVED_DIR, Manifest, Store, write_atomic
 from goldset.workspace import Dataset, Workspace
 
 if TYPE_CHECKING:
@@ -122,9 +122,14 @@ def dvc_dir_hash(root: Path, commit: str, dataset: str) -> str | None:
     raw = read_git_files(root, commit, [f"datasets/{dataset}.dvc"]).get(f"datasets/{dataset}.dvc")
     if raw is None:
         return None
+    return dir_hash_of(raw, f"datasets/{dataset}.dvc at {commit[:12]}")
+
+
+def dir_hash_of(raw: bytes, where: str) -> str:
+    """The directory hash a ``.dvc`` file's text names (``where`` names it in the error)."""
     found = _DIR_MD5.findall(raw.decode("utf-8", errors="replace"))
     if len(found) != 1:
-        raise WorkspaceError(f"datasets/{dataset}.dvc at {commit[:12]} names no single directory hash (a merge conflict?)")
+        raise WorkspaceError(f"{where} names no single directory hash (a merge conflict?)")
     return str(found[0])
 
 
@@ -222,31 +227,40 @@ def dvc_errors(where: str) -> Iterator[None]:
 
 
 def fetch_store(root: Path, commit: str, dataset: str, dest: Path) -> Manifest:
-    """Copy the dataset's live parts and manifest at ``commit`` into ``dest`` through DVC."""
+    """Copy the dataset's live parts, tombstones and manifest at ``commit`` into ``dest``
+    through DVC."""
     fs, top = dvc_filesystem(root, commit)
     prefix = f"{top}datasets/{dataset}"
     try:
         with dvc_errors(f"dataset {dataset!r} at {commit[:12]}"):
             raw = fs.cat_file(f"{prefix}/{MANIFEST}")
             manifest = Manifest.model_validate_json(raw)
-            names = [p.name for p in manifest.parts]
+            names = [p.name for p in manifest.parts] + [f"{REMOVED_DIR}/{p.name}" for p in manifest.removed]
+            if manifest.removed:
+                (dest / REMOVED_DIR).mkdir()
             if names:
                 # Lists make DVC copy file by file in this thread: no pool, nothing left at exit.
                 fs.get([f"{prefix}/{n}" for n in names], [str(dest / n) for n in names])
     finally:
         fs.close()
-    for part in manifest.parts:
-        path = dest / part.name
+    for part, rel in [*((p, p.name) for p in manifest.parts), *((p, f"{REMOVED_DIR}/{p.name}") for p in manifest.removed)]:
+        path = dest / rel
         if not path.is_file() or path.stat().st_size != part.bytes:
-            raise StoreError(f"dataset {dataset!r} at {commit[:12]}: part {part.name} came back damaged; run 'dvc pull' and retry")
+            raise StoreError(f"dataset {dataset!r} at {commit[:12]}: {rel} came back damaged; run 'dvc pull' and retry")
         path.chmod(0o444)  # past versions are immutable; a stray write fails loudly
     (dest / MANIFEST).write_bytes(raw)
     (dest / MANIFEST).chmod(0o444)
     return manifest
 
 
+def store_cache(root: Path, md5: str) -> Path:
+    """Where the store of DVC directory hash ``md5`` is kept once fetched (``stores/``: the
+    earlier ``data/`` copies held no tombstones)."""
+    return cache_root(root) / "stores" / md5
+
+
 def materialize_dataset(root: Path, commit: str, dataset: str, rev: str | None = None) -> Path:
-    """The dataset store as of ``commit`` under ``.goldset/cache/data/<md5>/``."""
+    """The dataset store as of ``commit`` under ``.goldset/cache/stores/<md5>/``."""
     check_dataset_name(dataset)
     md5 = dvc_dir_hash(root, commit, dataset)
     if md5 is None:
@@ -254,7 +268,7 @@ def materialize_dataset(root: Path, commit: str, dataset: str, rev: str | None =
             f"dataset {dataset!r} has no snapshot at {rev or commit[:12]} (no datasets/{dataset}.dvc in that "
             "commit); 'goldset log' lists its versions"
         )
-    final = cache_root(root) / "data" / md5
+    final = store_cache(root, md5)
     if (final / MANIFEST).exists():
         return final
     return _atomic_dir(final, lambda tmp: fetch_store(root, commit, dataset, tmp))

@@ -170,9 +170,10 @@ def _other_commit(ds: Dataset, manifest: Manifest, recorded: Recorded) -> NotChe
     )
 
 
-def record_version(root: Path, name: str, manifest: Manifest) -> None:
+def record_version(root: Path, name: str, manifest: Manifest, merge: dict[str, Any] | None = None) -> None:
     """Write the sealed ``manifest``'s version into ``meta`` of the store's ``.dvc`` file (after
-    ``dvc add``), keeping the rest of the file as DVC wrote it; atomically."""
+    ``dvc add``), keeping the rest of the file as DVC wrote it; atomically. ``merge``: what a
+    merge made this version of (the versions it joined, its counts), recorded beside it."""
     from io import StringIO
 
     from ruamel.yaml import YAML
@@ -185,7 +186,7 @@ def record_version(root: Path, name: str, manifest: Manifest) -> None:
     if not isinstance(meta, dict):
         meta = data["meta"] = {}
     meta[META_KEY] = {"manifest": manifest.digest, "version": manifest.version, "rows": manifest.rows,
-                      "generation": manifest.generation}
+                      "generation": manifest.generation, **({"merge": merge} if merge else {})}
     out = StringIO()
     yaml.dump(data, out)
     write_atomic(path, out.getvalue())

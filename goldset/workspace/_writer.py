@@ -325,6 +325,41 @@ class Writer:
         return self._finish(result)
 
 
+    def replace_rows(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        changed: str,
+        rows: str,
+        result: WriteResult,
+        *,
+        tombstones: Sequence[Path] | None = None,
+    ) -> WriteResult:
+        """Replace the stored rows of the ids in table ``changed`` (column ``id``) by the rows
+        of table ``rows`` (every column, provenance included, taken as given): an id of
+        ``changed`` without a row in ``rows`` is removed, one not stored yet is added. Only the
+        parts holding a changed id are rewritten; the others stay as they are. ``tombstones``:
+        the removed-ids files the store's tombstones become (None: unchanged). One commit,
+        with ``result``'s audit line. Used by ``merge``, whose rows come from two versions."""
+        ds, tx = self.ds, self.tx
+        files = ds.store.files(tx.base)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _cur AS {db.parts_select(files, filename=True)}")
+        touched = [r[0] for r in con.execute(
+            f"SELECT DISTINCT filename FROM _cur WHERE id IN (SELECT id FROM {changed})").fetchall()]
+        kept = ""
+        if touched:
+            kept = (f"SELECT {', '.join(COLUMNS)} FROM read_parquet({db.sql_list(touched)}) "
+                    f"WHERE id NOT IN (SELECT id FROM {changed}) UNION ALL ")
+        n_new = con.execute(f"SELECT count(*) FROM {rows}").fetchone()[0]  # type: ignore[index]
+        self._write_parts(con, f"{kept}SELECT {', '.join(COLUMNS)} FROM {rows}", _rows_in(tx, touched) + n_new)
+        for part in touched:
+            tx.drop(Path(part).name)
+        if tombstones is not None:
+            tx.replace_removed(tombstones)
+        result.parts_replaced = len(touched)
+        self.commit(result)
+        return self._finish(result)
+
+
 def _rows_in(tx: Transaction, files: Sequence[str]) -> int:
     names = {Path(f).name for f in files}
     return sum(p.rows for p in tx.base.parts if p.name in names)
