@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         CoverageGateFailed,
         DuplicateIds,
         GoldsetError,
+        MergeConflict,
         NotCheckedOut,
         PermissionDenied,
         ReadOnly,
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
         version_log,
     )
     from goldset.ingest import ImportDefaults, add, import_file
+    from goldset.merging import merge
     from goldset.query import Filters, list_examples, run_query, show, stats
     from goldset.validation import generate_suite, run_check, validate
     from goldset.workspace import Dataset, Workspace, WriteResult, compact, doctor
@@ -74,12 +76,13 @@ _LAZY = {
     **dict.fromkeys(("Filters", "list_examples", "run_query", "show", "stats"), "goldset.query"),
     **dict.fromkeys(("CoverageReport", "check_gate", "compute_coverage"), "goldset.coverage"),
     **dict.fromkeys(("generate_suite", "run_check", "validate"), "goldset.validation"),
+    "merge": "goldset.merging",
     **dict.fromkeys(
         ("diff", "init_workspace", "open_revision", "pull", "restore", "snapshot", "version_log"), "goldset.history"
     ),
     **dict.fromkeys(
         ("BadInput", "CheckFailed", "CoverageGateFailed", "DuplicateIds", "GoldsetError",
-         "NotCheckedOut", "PermissionDenied", "ReadOnly", "SpecError", "StoreError", "UnknownId", "UsageError",
+         "MergeConflict", "NotCheckedOut", "PermissionDenied", "ReadOnly", "SpecError", "StoreError", "UnknownId", "UsageError",
          "ValidationFailed", "VcsError", "WorkspaceError"),
         "goldset.errors",
     ),
@@ -111,6 +114,7 @@ __all__ = [
     "Filters",
     "GoldsetError",
     "ImportDefaults",
+    "MergeConflict",
     "NotCheckedOut",
     "PermissionDenied",
     "ReadOnly",
@@ -140,6 +144,7 @@ __all__ = [
     "import_file",
     "init_workspace",
     "list_examples",
+    "merge",
     "open_revision",
     "pull",
     "remove",

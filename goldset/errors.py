@@ -5,7 +5,8 @@
     GoldsetError                  exit  HTTP
     ├── CheckFailed                 1   422  a gate or validation found a problem
     │   ├── CoverageGateFailed      1   422  blocking scenarios below their bar
-    │   └── ValidationFailed        1   422  error-severity expectations failed
+    │   ├── ValidationFailed        1   422  error-severity expectations failed
+    │   └── MergeConflict           1   409  both branches changed the same field differently
     ├── UsageError                  2   400  the command was called wrongly
     │   └── ReadOnly                2   409  a write on a past revision
     ├── BadInput                    3   400  a file, a row, a value or a predicate is wrong
@@ -31,6 +32,7 @@ __all__ = [
     "CoverageGateFailed",
     "DuplicateIds",
     "GoldsetError",
+    "MergeConflict",
     "NotCheckedOut",
     "PermissionDenied",
     "ReadOnly",
@@ -68,6 +70,15 @@ class CoverageGateFailed(CheckFailed):
 
 class ValidationFailed(CheckFailed):
     """Error-severity expectations failed (or, for ``check``, the gate too)."""
+
+
+class MergeConflict(CheckFailed):
+    """A merge found fields both sides changed differently (one problem line each); nothing
+    was written. ``goldset merge --resolve ours|theirs`` decides them. ``result``: the merge's
+    result, conflicts listed (for JSON output)."""
+
+    http_status = 409
+    result: object | None = None
 
 
 class UsageError(GoldsetError):

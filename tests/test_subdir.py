@@ -47,13 +47,20 @@ def test_init_in_a_subdirectory_uses_the_enclosing_repository(repo: Path, tmp_pa
     assert git(repo, "status", "--porcelain").splitlines() == ["A  wip.py"]
 
 
-def test_snapshot_rev_diff_log_and_pull_from_a_subdirectory(repo: Path, tmp_path: Path) -> None:
+def _evals(repo: Path, tmp_path: Path) -> Workspace:
+    """A workspace in `evals/` of the repository, with a local DVC remote, holding V1_ROWS."""
     root = repo / "evals"
     root.mkdir()
     write_spec(root)
     init_workspace(root, "support-bot", remote=str(tmp_path / "remote"))
     ws = Workspace.open(root)
     add(ws.dataset(), V1_ROWS)
+    return ws
+
+
+def test_snapshot_rev_diff_log_and_pull_from_a_subdirectory(repo: Path, tmp_path: Path) -> None:
+    ws = _evals(repo, tmp_path)
+    root = ws.root
     first = snapshot(ws, None, "seven examples", tag="v1")
     assert first.committed and first.pushed
     add(ws.dataset(), [{"id": "x1", "input": "Where is my parcel?"}])
@@ -75,3 +82,33 @@ def test_snapshot_rev_diff_log_and_pull_from_a_subdirectory(repo: Path, tmp_path
     assert goldset_cli(cws.root, "stats").returncode == 6  # the data is not on this machine yet
     assert pull(cws).datasets[0].rows == 8
     assert rows_of(cws) == rows_of(ws)
+
+
+def test_branches_merge_row_by_row_in_a_subdirectory(repo: Path, tmp_path: Path) -> None:
+    """The merge driver from `evals/`: git gives it paths from the repository's top. A clone
+    gets the driver from `goldset init` run again, which leaves the committed data alone."""
+    ws = _evals(repo, tmp_path)
+    snapshot(ws, None, "seven examples")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(repo), str(clone))
+    cws = Workspace.open(clone / "evals")
+    assert "merge.goldset.driver" not in git(clone, "config", "--local", "--list")  # git config is not cloned
+    again = init_workspace(cws.root, "support-bot")
+    assert "git config merge.goldset.driver" in again.created
+    assert not (cws.root / "datasets" / "support-bot").exists()  # no empty store where a version is due
+    pull(cws)
+
+    git(clone, "checkout", "-q", "-b", "a")
+    add(cws.dataset(), [{"id": "a1", "input": "Where is my parcel?"}])
+    snapshot(cws, None, "a1")
+    git(clone, "checkout", "-q", "main")
+    pull(cws)
+    git(clone, "checkout", "-q", "-b", "b")
+    add(cws.dataset(), [{"id": "b1", "input": "Do you ship to Norway?"}])
+    snapshot(cws, None, "b1")
+    proc = goldset_cli(cws.root, "stats", "-f", "json")
+    assert proc.returncode == 0
+    git(clone, "merge", "-q", "--no-edit", "a")
+    ids = {r["id"] for r in rows_of(Workspace.open(cws.root))}
+    assert ids == {r["id"] for r in V1_ROWS} | {"a1", "b1"}
+    assert git(clone, "status", "--porcelain", "--untracked-files=no") == ""

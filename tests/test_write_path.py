@@ -54,6 +54,7 @@ WRITES: dict[str, Callable[[Dataset, Path], Any]] = {
     "generate_suite": lambda ds, tmp: goldset.generate_suite(ds),
     "snapshot": lambda ds, tmp: goldset.snapshot(ds.workspace, ds.name, "must not happen"),
     "pull": lambda ds, tmp: goldset.pull(ds.workspace, ds.name, force=True),
+    "merge": lambda ds, tmp: goldset.merge(ds.workspace, ds.name, resolve="theirs"),
 }
 #: Public functions that only read (or create a workspace from nothing).
 READS = {
@@ -127,7 +128,11 @@ def test_every_write_verb_refuses_a_past_revision(verb: str, versioned: Workspac
 NO_ROLE = {"pull"}
 
 
-@pytest.mark.parametrize("verb", sorted(set(WRITES) - {"snapshot"} - NO_ROLE))
+#: Writes every role may do (only a reader, with no role, may not): tested on their own.
+EVERY_ROLE = {"merge"}  # tests/test_merge.py: a reader is refused
+
+
+@pytest.mark.parametrize("verb", sorted(set(WRITES) - {"snapshot"} - NO_ROLE - EVERY_ROLE))
 def test_every_write_verb_checks_the_role_and_audits_the_refusal(verb: str, versioned: Workspace, tmp_path: Path) -> None:
     # A copy of the working copy where the acting user has a role that may not do the verb:
     # eng may do neither curation nor imports; the machinery (compact, suites) is eng's own.

@@ -33,6 +33,9 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "snapshot": (frozenset({"eng"}), "take snapshots"),
     "compact": (frozenset({"eng"}), "compact the store"),
     "configure": (frozenset({"eng"}), "configure the workspace"),
+    # A merge joins changes each branch's authors were admitted for; resolving a conflict
+    # picks one of two admitted values. Anyone on the team may; a reader (no role) may not.
+    "merge": (frozenset({"pm", "research", "eng"}), "merge branches of the dataset"),
 }
 
 #: Field of an example -> the action a change of that field on an *existing* example needs.

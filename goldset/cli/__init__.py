@@ -30,6 +30,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "log": ("goldset.cli.log", "The dataset's versions: commit, tag, date, author, rows, gate."),
     "reports": ("goldset.cli.reports", "Write reports/ for the current data: what a snapshot commits (the dvc.yaml stage)."),
     "diff": ("goldset.cli.diff", "Row-level diff between two versions, with the coverage delta."),
+    "merge": ("goldset.cli.merge", "Finish a git merge of a dataset: row by row, field by field; resolve conflicts."),
+    "merge-driver": ("goldset.cli.merge", "git's merge driver for datasets/*.dvc and audit logs (installed by init)."),
     "restore": ("goldset.cli.restore", "Bring the dataset back to a past version, as a new audited change."),
     "scenario": ("goldset.cli.scenario", "The scenario taxonomy: add, list, show, edit, remove."),
     "edge-case": ("goldset.cli.edge_case", "The edge-case catalogue: add, list, remove."),
@@ -44,6 +46,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "expectations": ("goldset.cli.expectations", "The Great Expectations suite: generate the default, keep yours."),
     "check": ("goldset.cli.check", "CI gate: validate + coverage gate, one JSON document, one exit code."),
 }
+
+#: Verbs run by tools, not people: left out of ``goldset --help``.
+HIDDEN = frozenset({"merge-driver"})
 
 
 class LazyGroup(click.Group):
@@ -62,7 +67,7 @@ class LazyGroup(click.Group):
         return cmd
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx) if name not in HIDDEN]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 

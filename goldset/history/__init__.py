@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from goldset.history import _vcs as vcs
 from goldset.history._diff import DiffReport, diff, summarize
-from goldset.history._init import InitResult, init_workspace
+from goldset.history._init import InitResult, init_workspace, install_merge_driver
 from goldset.history._log import Version, VersionLog, version_log
 from goldset.history._pull import Pulled, PullResult, pull
 from goldset.history._reports import ReportsResult, build_reports, version_metrics, write_reports
 from goldset.history._restore import RestoreResult, restore
-from goldset.history._revision import RevisionWorkspace, at, open_revision
+from goldset.history._revision import (
+    RevisionWorkspace,
+    at,
+    dir_hash_of,
+    materialize_dataset,
+    open_revision,
+    store_cache,
+)
 from goldset.history._snapshot import SnapshotResult, push_failed, snapshot
 
 __all__ = [
@@ -31,12 +38,16 @@ __all__ = [
     "at",
     "build_reports",
     "diff",
+    "dir_hash_of",
     "init_workspace",
+    "install_merge_driver",
+    "materialize_dataset",
     "open_revision",
     "pull",
     "push_failed",
     "restore",
     "snapshot",
+    "store_cache",
     "summarize",
     "vcs",
     "version_log",

@@ -63,6 +63,36 @@ def _sealed(store: Store) -> Manifest:
         return tx.base
 
 
+#: The merge driver's name in .gitattributes and the git config.
+DRIVER = "goldset"
+_ATTRIBUTES = (f"datasets/*.dvc merge={DRIVER}", f"datasets/*.audit.jsonl merge={DRIVER}", f"reports/** merge={DRIVER}")
+
+
+def install_merge_driver(root: Path, result: InitResult) -> None:
+    """Make git merge the datasets row by row (``goldset merge-driver``; reports, which the
+    next snapshot rewrites for the merged data, keep this branch's): the patterns go in
+    the workspace's ``.gitattributes`` (committed, so every clone names the driver), the
+    command in the repository's own git config (never committed: each clone runs
+    ``goldset init`` once to install it, as with any git merge driver)."""
+    import shlex
+    import sys
+
+    for line in _ATTRIBUTES:
+        _ignore_line(root / ".gitattributes", line, result, root)
+    command = f"{shlex.quote(sys.executable)} -m goldset merge-driver %O %A %B %P"
+    config = {
+        f"merge.{DRIVER}.name": "goldset: merge datasets row by row, audit logs line by line",
+        f"merge.{DRIVER}.driver": command,
+        # Merging the merge bases of a criss-cross merge must not touch the working store:
+        # git keeps one base as it is instead.
+        f"merge.{DRIVER}.recursive": "binary",
+    }
+    for key, value in config.items():
+        if vcs.git(root, "config", "--local", "--get", key, check=False).stdout.strip() != value:
+            vcs.git(root, "config", "--local", key, value)
+            result.created.append(f"git config {key}")
+
+
 def init_workspace(path: Path, dataset: str = "golden", remote: str | None = None) -> InitResult:
     """Create what is missing; never overwrite a user's file. Safe to run again."""
     check_dataset_name(dataset)
@@ -87,8 +117,10 @@ def init_workspace(path: Path, dataset: str = "golden", remote: str | None = Non
     _write_new(spec_path, _template("goldset.yaml").format(dataset=dataset), result, root)
     spec = load_spec(spec_path)  # a user's existing spec must be valid before we go on
     for name in spec.datasets:
-        Store(root / "datasets" / name).create()
+        # A dataset with a .dvc file has a version (a clone before 'goldset pull'): its store
+        # comes from DVC, never a new empty one.
         if not (root / "datasets" / f"{name}.dvc").exists():
+            Store(root / "datasets" / name).create()
             # The store is DVC's to track from the start, never git's.
             vcs.dvc(root, "add", "-q", f"datasets/{name}")
             record_version(root, name, _sealed(Store(root / "datasets" / name)))
@@ -116,6 +148,7 @@ def init_workspace(path: Path, dataset: str = "golden", remote: str | None = Non
         _write_new(dvcignore, ignore_text, result, root)
     _write_new(root / "dvc.yaml", _template("dvc.yaml").format(dataset=dataset), result, root)
     _ignore_line(root / ".gitignore", "/.goldset/", result, root)  # local cache of past revisions
+    install_merge_driver(root, result)
 
     if remote:
         vcs.dvc(root, "remote", "add", "--force", "--default", REMOTE_NAME, remote)

@@ -67,8 +67,8 @@ def check_clean_merge_state(root: Path, paths: list[str]) -> None:
     unmerged = sorted({line.split("\t", 1)[1] for line in vcs.git(root, "ls-files", "-u").stdout.splitlines() if "\t" in line})
     if unmerged:
         raise WorkspaceError(
-            f"merge conflict in {', '.join(unmerged[:10])}: resolve it (for a .dvc file, pick one side "
-            "and run 'dvc checkout'), 'git add' the result, then snapshot again"
+            f"merge conflict in {', '.join(unmerged[:10])}: resolve it (a dataset's .dvc file or audit log: "
+            "'goldset merge', which merges row by row), 'git add' the result, commit, then snapshot again"
         )
     git_dir = _git_dir(root)
     for marker, what, fix in (

@@ -20,6 +20,7 @@ taxonomy       TaxonomyResult, ScenarioReport, scenario and edge-case lists
 audit          audit entries
 doctor         DoctorReport
 checkout       PullResult (pull)
+merge          MergeResult (merge)
 =============  ===============================================================================
 
 ``_rows`` holds the shared pieces: cells, JSON, Markdown tables, and the one place rich tables
@@ -77,6 +78,7 @@ _MODULES: dict[str, str] = {
     "VerifyReport": "audit",
     "DoctorReport": "doctor",
     "PullResult": "checkout",
+    "MergeResult": "merge",
     "rows": "rows",
     "record": "rows",
     "examples": "rows",

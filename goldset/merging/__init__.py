@@ -1,0 +1,11 @@
+"""Merging branches of a golden set: row by row and field by field, at a git merge.
+
+* :mod:`._rows`: the three-way merge of three versions of a store, in DuckDB;
+* :mod:`._flow`: the git merge drivers ``goldset init`` installs (the store's ``.dvc`` file
+  and the audit log) and ``goldset merge``, which finishes a merge that stopped on conflicts.
+"""
+
+from goldset.merging._flow import MergeResult, merge, merge_audit_driver, merge_driver
+from goldset.merging._rows import Conflict, RowMerge, StoreVersion
+
+__all__ = ["Conflict", "MergeResult", "RowMerge", "StoreVersion", "merge", "merge_audit_driver", "merge_driver"]
