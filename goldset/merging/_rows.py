@@ -139,15 +139,17 @@ def plan(con: duckdb.DuckDBPyConnection, base: StoreVersion, ours: StoreVersion,
     con.execute(f"CREATE OR REPLACE TEMP VIEW _m_b AS {db.parts_select(base.parts(shared))}")
     cols = [c for c in COLUMNS if c != "id"]
     same_row = " AND ".join(_eq(f"o.{c}", f"t.{c}") for c in cols)
-    # 1. Ids whose rows differ between ours and theirs (or that one side lacks).
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _m_ids AS
-        SELECT coalesce(o.id, t.id) AS id FROM _m_o o FULL JOIN _m_t t ON o.id = t.id
+    # 1. The rows that differ between ours and theirs (or that one side lacks), both sides'
+    # values kept: each side is read once.
+    ot = ", ".join(f"{a}.{c} AS {a}_{c}" for c in cols for a in ("o", "t"))
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _m_ot AS
+        SELECT coalesce(o.id, t.id) AS id, o.id IS NOT NULL AS ho, t.id IS NOT NULL AS ht, {ot}
+        FROM _m_o o FULL JOIN _m_t t ON o.id = t.id
         WHERE o.id IS NULL OR t.id IS NULL OR NOT ({same_row})""")
-    # 2. Their three versions side by side.
-    pick = ", ".join(f"{a}.{c} AS {a}_{c}" for c in cols for a in ("b", "o", "t"))
+    # 2. With their base version beside them (the base read once, joined to the few ids).
+    pick = ", ".join(f"b.{c} AS b_{c}" for c in cols)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _m_j AS
-        SELECT i.id, b.id IS NOT NULL AS hb, o.id IS NOT NULL AS ho, t.id IS NOT NULL AS ht, {pick}
-        FROM _m_ids i LEFT JOIN _m_b b ON b.id = i.id LEFT JOIN _m_o o ON o.id = i.id LEFT JOIN _m_t t ON t.id = i.id""")
+        SELECT x.*, b.id IS NOT NULL AS hb, {pick} FROM _m_ot x LEFT JOIN _m_b b ON b.id = x.id""")
     con.execute("CREATE OR REPLACE TEMP TABLE _m_res (id VARCHAR, side VARCHAR)")
     res_default = "NULL"
     if resolve is not None:
@@ -186,10 +188,10 @@ def plan(con: duckdb.DuckDBPyConnection, base: StoreVersion, ours: StoreVersion,
     select = ", ".join(_value(c) for c in cols)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _m_new AS SELECT id, ho, {select} FROM _m_g")
     # 5. The changes to ours: rows that differ from ours' row, rows ours has that go.
-    differs = " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in cols)
+    differs = " OR ".join(f"n.{c} IS DISTINCT FROM j.o_{c}" for c in cols)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _m_rows AS
-        SELECT n.id, {", ".join(f"n.{c}" for c in cols)} FROM _m_new n LEFT JOIN _m_o o ON o.id = n.id
-        WHERE o.id IS NULL OR {differs}""")
+        SELECT n.id, {", ".join(f"n.{c}" for c in cols)} FROM _m_new n JOIN _m_j j ON j.id = n.id
+        WHERE NOT j.ho OR {differs}""")
     con.execute("""CREATE OR REPLACE TEMP TABLE _m_changed AS
         SELECT id FROM _m_rows UNION ALL SELECT id FROM _m_f WHERE ho AND keep IS NOT TRUE""")
     counts = con.execute("""SELECT

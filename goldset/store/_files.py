@@ -9,16 +9,17 @@ import secrets
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: bytes | str) -> None:
+def write_atomic(path: Path, data: bytes | str, mode: int = 0o666) -> None:
     """Replace ``path`` with ``data`` all at once: a temp file of this call's own (two writers
     never share one) in the same directory, fsynced, then renamed over ``path``; removed if
     anything fails before the rename. A reader sees the old file or the new one, never part of
-    either. The temp file is made with the process's umask, like any file goldset writes."""
+    either. The temp file is made with ``mode`` less the process's umask, like any file goldset
+    writes (0o600 for a secret: never readable by others, not even for an instant)."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         with open(fd, "wb") as f:
             f.write(raw)
             f.flush()
