@@ -101,3 +101,33 @@ def clinc_dir() -> Iterator[Path]:
     if not clinc_available():
         pytest.skip(f"CLINC150 data not found at {CLINC_DIR}")
     yield CLINC_DIR
+
+
+@pytest.fixture(scope="session")
+def _served_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo golden set in a real workspace, with one user per role (helpers.service)."""
+    from helpers.service import build_served_workspace
+
+    root = tmp_path_factory.mktemp("served") / "ws"
+    with identity_env():
+        build_served_workspace(root)
+    return root
+
+
+@pytest.fixture
+def served_ws(_served_template: Path, tmp_path: Path) -> Path:
+    """This test's own copy of the served workspace (and its tokens file beside it)."""
+    from helpers.service import TOKENS_FILE
+
+    (tmp_path / "served").mkdir()
+    shutil.copy(_served_template.parent / TOKENS_FILE, tmp_path / "served" / TOKENS_FILE)
+    return copy_workspace(_served_template, tmp_path / "served" / "ws")
+
+
+@pytest.fixture
+def server(served_ws: Path) -> Iterator[Any]:
+    """`goldset serve` running over ``served_ws`` (a helpers.service.Server)."""
+    from helpers.service import serve
+
+    with serve(served_ws) as running:
+        yield running

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from goldset.access import _audit as audit
 from goldset.access import _roles as roles
+from goldset.access import _users as users
 from goldset.access._identity import current_user
 
-__all__ = ["audit", "current_user", "roles"]
+__all__ = ["audit", "current_user", "roles", "users"]

@@ -36,6 +36,9 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     # A merge joins changes each branch's authors were admitted for; resolving a conflict
     # picks one of two admitted values. Anyone on the team may; a reader (no role) may not.
     "merge": (frozenset({"pm", "research", "eng"}), "merge branches of the dataset"),
+    # Who may use the server with which role: the admin's alone (an eng granting admin would
+    # be an escalation).
+    "users": (frozenset(), "manage users and their roles"),
 }
 
 #: Field of an example -> the action a change of that field on an *existing* example needs.

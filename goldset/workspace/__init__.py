@@ -20,6 +20,7 @@ from goldset.workspace._checkout import (
 from goldset.workspace._compact import compact
 from goldset.workspace._dataset import Dataset, OnDuplicate, WriteResult
 from goldset.workspace._doctor import doctor, verify_audit
+from goldset.workspace._users import UserInfo, UserResult, add_user, list_users, revoke_user
 from goldset.workspace._workspace import Workspace, find_root, managed_path
 from goldset.workspace._write import (
     SpecEdit,
@@ -36,9 +37,12 @@ __all__ = [
     "OnDuplicate",
     "Recorded",
     "SpecEdit",
+    "UserInfo",
+    "UserResult",
     "Workspace",
     "WriteResult",
     "Writer",
+    "add_user",
     "admit",
     "compact",
     "doctor",
@@ -46,11 +50,13 @@ __all__ = [
     "find_root",
     "guarding",
     "is_local_work",
+    "list_users",
     "managed_path",
     "parse_recorded",
     "read_recorded",
     "record",
     "record_version",
+    "revoke_user",
     "verify_audit",
     "writing",
 ]
