@@ -6,6 +6,7 @@ store's sandbox (no file access).
 
 from __future__ import annotations
 
+from goldset.query._page import ExamplePage, HistoryEntry, example_history, page_examples
 from goldset.query._read import (
     Filters,
     Listing,
@@ -17,4 +18,17 @@ from goldset.query._read import (
     stats,
 )
 
-__all__ = ["Filters", "Listing", "Stats", "list_examples", "open_listing", "run_query", "show", "stats"]
+__all__ = [
+    "ExamplePage",
+    "Filters",
+    "HistoryEntry",
+    "Listing",
+    "Stats",
+    "example_history",
+    "list_examples",
+    "open_listing",
+    "page_examples",
+    "run_query",
+    "show",
+    "stats",
+]

@@ -29,6 +29,10 @@ class Filters(BaseModel):
     tiers: list[str] = Field(default_factory=list)
     statuses: list[str] = Field(default_factory=list)
     polarity: str | None = None
+    #: Examples carrying any of these edge cases.
+    edge_cases: list[str] = Field(default_factory=list)
+    #: Text search: the words, each found (case-insensitive) in the input or the expected.
+    search: str | None = Field(default=None, max_length=500)
     where: str | None = None
     limit: int | None = Field(default=None, ge=0, le=MAX_LIMIT)
 
@@ -51,6 +55,15 @@ def _where_sql(ds: Dataset, f: Filters, limits: predicate.Limits | None = None) 
     if f.polarity:
         clauses.append("polarity = ?")
         params.append(f.polarity)
+    if f.edge_cases:
+        require_known("edge case", f.edge_cases, spec.edge_cases, "--edge-case")
+        clauses.append("list_has_any(edge_cases, ?::VARCHAR[])")
+        params.append(f.edge_cases)
+    for word in (f.search or "").split()[:20]:
+        # A bound parameter, never SQL; LIKE's wildcards in the word are matched literally.
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        clauses.append("(input ILIKE ? ESCAPE '\\' OR coalesce(expected, '') ILIKE ? ESCAPE '\\')")
+        params += [f"%{escaped}%", f"%{escaped}%"]
     if f.where is not None:  # an empty one is refused by the sandbox's check, not ignored
         with ds.pinned() as files:
             ids = predicate.matching_ids(files, f.where, limits or ds.spec.query.resolve())
