@@ -5,7 +5,7 @@ PY      := $(VENV)/bin/python
 GOLDSET := $(VENV)/bin/goldset
 STAMP   := $(VENV)/.goldset-installed
 
-.PHONY: demo test test-slow bench lint docs clean
+.PHONY: demo serve test test-slow bench lint docs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ demo: $(STAMP)
 	$(GOLDSET) stats
 	$(GOLDSET) validate
 	$(GOLDSET) coverage
+
+# The web app and API over this repository's demo workspace (http://127.0.0.1:8000).
+# First: goldset user add you@example.com --role admin (prints your token once).
+serve: $(STAMP)
+	$(GOLDSET) serve
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
