@@ -7,6 +7,7 @@ edge_cases took 89 s and 5.7 GB; spec edits wrote one fixed temp file.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -53,8 +54,9 @@ def test_the_etc_passwd_tier_is_refused_at_load_in_one_line(tmp_path: Path, run_
         ("    tiers: [gold, \"o'brien\"]\n", "tiers.1"),
         ("    tiers: [gold, 'two words']\n", "tiers.1"),
         ("    tiers: [gold]\n    default_tier: \"g'\"\n", "default_tier"),
-        ("    scenarios: {\"x' OR 1=1 --\": P0}\n", "scenarios."),
-        ("    edge_cases: {\"e'\": quoted}\n", "edge_cases."),
+        ("    scenarios: {\"tab\\there\": P0}\n", "scenarios."),
+        ("    scenarios: {\" padded\": P0}\n", "scenarios."),
+        ("    edge_cases: {\"zero\\u200bwidth\": hidden}\n", "edge_cases."),
         ("    count_status: [\"approved' OR '1\"]\n", "count_status.0"),
         ("    requirements: {P0: {min_per_tier: {\"b'\": 1}}}\n", "min_per_tier"),
         ("    requirements: {P0: {required_edge_cases: [\"e'\"]}}\n", "required_edge_cases"),
@@ -67,6 +69,30 @@ def test_a_quote_in_an_id_field_is_refused_naming_the_key(tmp_path: Path, body: 
     msg = str(err.value)
     assert "\n" not in msg
     assert key in msg, msg
+
+
+#: Labels as published datasets spell them (issue 14.5), SQL-looking ones included: ids, never SQL.
+LABELS = ["reverted_card_payment?", "x' OR 1=1 --", "Card payment - wrong amount", "café/€"]
+
+
+def test_published_labels_are_ids_and_stay_data(tmp_path: Path) -> None:
+    from goldset.curation import TagChange, tag
+    from goldset.validation import validate
+
+    scenarios = "".join(f"      {json.dumps(label)}: {{priority: P0}}\n" for label in LABELS)
+    text = SPEC.replace("    scenarios:\n", "    scenarios:\n" + scenarios).replace(
+        "typo: Misspellings", "typo: Misspellings, \"it's odd\": Odd ones")
+    root = tmp_path / "ws"
+    root.mkdir()
+    write_spec(root, text)
+    ds = Workspace.open(root).dataset()
+    add(ds, [{"id": f"r{i}", "input": f"question {i}", "scenarios": [label], "status": "approved",
+              "edge_cases": ["it's odd"]} for i, label in enumerate(LABELS)])
+    tag(ds, TagChange(add_scenarios=[LABELS[1]]), ids=["r0"])
+    report = compute_coverage(ds)
+    assert {label: report.scenario(label).counted for label in LABELS} == {LABELS[0]: 1, LABELS[1]: 2, LABELS[2]: 1, LABELS[3]: 1}
+    assert ds.query("SELECT count(*) AS n FROM examples WHERE list_contains(scenarios, ?)", [LABELS[1]]).to_pylist() == [{"n": 2}]
+    assert validate(ds).rows == 4  # the suite, the taxonomy checks and GX take the labels as data
 
 
 QUOTED_TEXT = SPEC.replace("description: Refunds", "description: \"Customer's refund; DROP TABLE x; --'\"").replace(

@@ -1,5 +1,5 @@
-"""CLINC150 as a real golden set: validation finds its 5 repeated texts, 4 of them under
-different intents (label conflicts among positives), and the counts match plain DuckDB."""
+"""CLINC150 as a real golden set: of its 5 repeated texts, 4 are under different intents
+(label conflicts among positives) and 1 is a true duplicate; the counts match plain DuckDB."""
 
 from __future__ import annotations
 
@@ -47,26 +47,27 @@ def test_clinc_repeats_and_label_conflicts(clinc_ws: Workspace) -> None:
     assert set(failed) == {"repeated-input", "label-conflict"}
 
     repeated, conflict = failed["repeated-input"], failed["label-conflict"]
-    # 5 texts occur twice (all positives): 10 rows in 5 groups
-    assert repeated.unexpected_count == 10
-    assert len({o.value for o in repeated.offenders}) == 5
+    # 5 texts occur twice (all positives); 1 of them twice with the same intent: a true
+    # duplicate, 2 rows in 1 group (the other 4 are label conflicts, not duplicates)
+    assert repeated.unexpected_count == 2
+    assert len({o.value for o in repeated.offenders}) == 1
     # 4 of them under two different intents: 8 rows, 4 groups, an error
     assert conflict.unexpected_count == 8 and conflict.severity == "error"
     groups = {o.value for o in conflict.offenders}
     assert "turn up your volume -> change_volume | whisper_mode" in groups
     assert len(groups) == 4
-    # the same-intent repeat is a repeat but no conflict
-    same_intent = {o.id for o in repeated.offenders} - {o.id for o in conflict.offenders}
-    assert same_intent == {"val-2369", "train-11896"}  # "hey what's up", greeting twice
+    # the same-intent repeat is a duplicate and no conflict; the conflicts are no duplicates
+    assert {o.id for o in repeated.offenders} == {"val-2369", "train-11896"}  # "hey what's up", greeting twice
+    assert not {o.id for o in repeated.offenders} & {o.id for o in conflict.offenders}
     assert not report.success and report.errors_failed == 1 and report.warnings_failed == 1
 
     # the same questions in plain DuckDB over the Parquet parts
     (rep_rows, rep_groups), = _duckdb(clinc_ws, """
-        SELECT sum(n), count(*) FROM (SELECT count(*) AS n FROM EX GROUP BY input_hash, polarity HAVING count(*) > 1)""")
+        SELECT sum(n), count(*) FROM (SELECT count(*) AS n FROM EX GROUP BY input_hash, polarity, expected HAVING count(*) > 1)""")
     (conf_rows, conf_groups), = _duckdb(clinc_ws, """
         SELECT sum(n), count(*) FROM (SELECT count(*) AS n FROM EX WHERE polarity = 'positive'
         GROUP BY input_hash HAVING count(DISTINCT expected) > 1)""")
-    assert (repeated.unexpected_count, len({o.value for o in repeated.offenders})) == (rep_rows, rep_groups) == (10, 5)
+    assert (repeated.unexpected_count, len({o.value for o in repeated.offenders})) == (rep_rows, rep_groups) == (2, 1)
     assert (conflict.unexpected_count, len(groups)) == (conf_rows, conf_groups) == (8, 4)
     conflict_ids = {r[0] for r in _duckdb(clinc_ws, """
         SELECT id FROM EX WHERE polarity = 'positive' AND input_hash IN (

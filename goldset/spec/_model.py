@@ -19,10 +19,24 @@ from goldset.vocab import Priority, Role, Status, unknown_message
 SPEC_FILE = "goldset.yaml"
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-#: Scenario, edge-case and tier ids: they reach SQL (as parameters or escaped literals) and
-#: file names of reports, so no quotes, spaces or other punctuation.
+#: Tier ids: short words (they name columns of reports).
 _TAXON_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 _ID_RULE = "ids use letters, digits, '_', '.', ':', '-' (at most 128, starting with a letter or digit)"
+#: Scenario and edge-case ids are labels as published datasets spell them
+#: (``reverted_card_payment?``, ``Card payment - wrong amount``): any text of 1-128 characters
+#: without control or invisible formatting characters (which could make two ids look alike)
+#: and without leading or trailing spaces. They reach SQL only as bound parameters or escaped
+#: literals, and pages only escaped.
+_LABEL_RULE = ("ids are 1-128 characters without control or invisible formatting characters, "
+               "and do not start or end with a space")
+
+
+def valid_label(value: str) -> bool:
+    """Whether ``value`` can be a scenario or edge-case id (see ``_LABEL_RULE``)."""
+    import unicodedata
+
+    return (0 < len(value) <= 128 and value == value.strip()
+            and not any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in value))
 #: Nodes YAML aliases may add to the spec by repeating an anchored value. An "alias bomb" (9
 #: levels of 9 aliases: 387 million nodes from a few lines) is refused before anything walks it.
 MAX_ALIAS_EXPANSION = 10_000
@@ -170,8 +184,8 @@ class DatasetSpec(_Model):
             raise ValueError(f"default_tier: {_shown(self.default_tier)} is not one of tiers {self.tiers}")
         for kind, ids in (("scenarios", self.scenarios), ("edge_cases", self.edge_cases)):
             for key in ids:
-                if not _TAXON_RE.match(key):
-                    raise ValueError(f"{kind}.{_shown(key)}: {_ID_RULE}")
+                if not isinstance(key, str) or not valid_label(key):
+                    raise ValueError(f"{kind}.{_shown(key)}: {_LABEL_RULE}")
         where: list[tuple[str, Requirements]] = [
             (f"requirements.{p}", r) for p, r in self.requirements.items()
         ]

@@ -3,7 +3,7 @@
 Shaped for GX's pandas fast paths (measured, 1M rows; see docs/architecture.md): timestamps arrive as
 naive UTC ``datetime64[ns]``; list columns stay out of the ``examples`` frame (they validate as
 the long ``taxonomy`` frame); only the columns the suite uses are loaded. Cross-row facts
-(repeated inputs, label conflicts) are computed here, in one DuckDB aggregate, into per-row
+(true duplicates, label conflicts) are computed here, in one DuckDB aggregate, into per-row
 columns that GX expectations then check, so their failures still come out of GX with ids.
 """
 
@@ -106,30 +106,37 @@ class Prepared:
                     "CASE WHEN ex.status = 'approved' THEN round(epoch("
                     f"{self._now_sql} - coalesce(ex.reviewed_at, ex.created_at)) / 86400, 1) END AS review_age_days"
                 )
-            elif c == "repeated_input":
-                sel.append("g.sample AS repeated_input")
-            elif c == "label_conflict":
-                sel.append(
-                    "CASE WHEN ex.polarity = 'positive' AND g.n_expected > 1 THEN g.sample || ' -> ' || g.expected END AS label_conflict"
-                )
+            elif c in ("repeated_input", "label_conflict"):
+                sel.append(c)  # joined in below
             else:
                 sel.append(f"ex.{c}")
         if "repeated_input" in want or "label_conflict" in want:
-            # Find repeated (hash, polarity) pairs on the two short columns first, then
-            # describe only those groups: 3x faster than aggregating input/expected of every
-            # row. Materialized, so the join below has a tiny, known build side.
-            self.con.execute(
-                "CREATE OR REPLACE TEMP TABLE _dup AS SELECT DISTINCT input_hash FROM ex "
-                "GROUP BY input_hash, polarity HAVING count(*) > 1"
-            )
-            self.con.execute(f"""CREATE OR REPLACE TEMP TABLE _groups AS
-                SELECT input_hash, polarity, count(DISTINCT expected) AS n_expected,
-                       left(min(input), {_SAMPLE_CHARS}) AS sample,
+            # A duplicate is the same normalized input with the same polarity *and* the same
+            # expected. One input with several expected among negatives is legitimate (a
+            # question with several forbidden answers, TruthfulQA-style) and is not flagged;
+            # among positives it is a label conflict. Keys first (short columns and a hash of
+            # expected), then only the repeated groups are described; materialized, so the
+            # joins below have tiny, known build sides.
+            self.con.execute(f"""CREATE OR REPLACE TEMP TABLE _dups AS
+                SELECT input_hash, polarity, expected, left(min(input), {_SAMPLE_CHARS}) AS sample
+                FROM ex WHERE input_hash IN (
+                    SELECT input_hash FROM ex GROUP BY input_hash, polarity, hash(expected) HAVING count(*) > 1)
+                GROUP BY input_hash, polarity, expected HAVING count(*) > 1""")
+            self.con.execute(f"""CREATE OR REPLACE TEMP TABLE _conflicts AS
+                SELECT input_hash, left(min(input), {_SAMPLE_CHARS}) AS sample,
                        array_to_string(list_sort(list_distinct(list(expected))), ' | ') AS expected
-                FROM ex WHERE input_hash IN (SELECT input_hash FROM _dup)
-                GROUP BY input_hash, polarity HAVING count(*) > 1""")
-            sql = f"""SELECT {', '.join(sel)} FROM ex LEFT JOIN _groups g
-              ON ex.input_hash = g.input_hash AND ex.polarity = g.polarity"""
+                FROM ex WHERE polarity = 'positive' AND input_hash IN (
+                    SELECT input_hash FROM ex WHERE polarity = 'positive' GROUP BY input_hash HAVING count(*) > 1)
+                GROUP BY input_hash HAVING count(DISTINCT expected) > 1""")
+            sel = [
+                "d.sample AS repeated_input" if c == "repeated_input" else
+                "c.sample || ' -> ' || c.expected AS label_conflict" if c == "label_conflict" else c
+                for c in sel
+            ]
+            sql = f"""SELECT {', '.join(sel)} FROM ex
+              LEFT JOIN _dups d ON ex.input_hash = d.input_hash AND ex.polarity = d.polarity
+                                AND ex.expected IS NOT DISTINCT FROM d.expected
+              LEFT JOIN _conflicts c ON ex.polarity = 'positive' AND ex.input_hash = c.input_hash"""
         else:
             sql = f"SELECT {', '.join(sel)} FROM ex"
         return self._frame(sql)

@@ -14,8 +14,9 @@ Batches an expectation can target (``meta.batch``, default ``examples``):
 
 * ``examples``: one row per example; the list columns are left out (they validate as
   ``taxonomy``), timestamps are naive UTC ``datetime64[ns]``, and three derived columns are
-  added: ``review_age_days`` (approved examples only), ``repeated_input`` and
-  ``label_conflict`` (the group's input, on rows sharing their input with another).
+  added: ``review_age_days`` (approved examples only), ``repeated_input`` (the group's input,
+  on true duplicates: same input, polarity and expected) and ``label_conflict`` (on positives
+  sharing their input with a positive that expects something else).
 * ``taxonomy``: the long form of the list columns, one row per (example, tag): ``id`` and
   either ``scenario`` or ``edge_case``.
 * ``schema``: one row per column of the store: ``column``, ``expected_type``, ``actual_type``.
@@ -115,7 +116,7 @@ def default_expectations(spec: DatasetSpec) -> list[dict[str, Any]]:
             exps.append(e)
     exps += [
         _exp("repeated-input", "expect_column_values_to_be_null", {"column": "repeated_input"},
-             "no input repeated with the same polarity", severity="warning"),
+             "no duplicate: the same input with the same polarity and expected", severity="warning"),
         _exp("label-conflict", "expect_column_values_to_be_null", {"column": "label_conflict"},
              "positives sharing an input expect the same output"),
         _exp("negative-has-expected", "expect_column_values_to_not_be_null",
