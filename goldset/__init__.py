@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from goldset.ingest import ImportDefaults, add, import_file
     from goldset.merging import merge
     from goldset.query import Filters, list_examples, run_query, show, stats
-    from goldset.validation import generate_suite, run_check, validate
+    from goldset.validation import generate_suite, redact_pii, run_check, validate
     from goldset.workspace import Dataset, Workspace, WriteResult, compact, doctor
 
 #: public name -> the package that defines it.
@@ -75,7 +75,7 @@ _LAZY = {
     ),
     **dict.fromkeys(("Filters", "list_examples", "run_query", "show", "stats"), "goldset.query"),
     **dict.fromkeys(("CoverageReport", "check_gate", "compute_coverage"), "goldset.coverage"),
-    **dict.fromkeys(("generate_suite", "run_check", "validate"), "goldset.validation"),
+    **dict.fromkeys(("generate_suite", "redact_pii", "run_check", "validate"), "goldset.validation"),
     "merge": "goldset.merging",
     **dict.fromkeys(
         ("diff", "init_workspace", "open_revision", "pull", "restore", "snapshot", "version_log"), "goldset.history"
@@ -147,6 +147,7 @@ __all__ = [
     "merge",
     "open_revision",
     "pull",
+    "redact_pii",
     "remove",
     "remove_edge_case",
     "remove_scenario",

@@ -3,6 +3,8 @@ expectation, through real GX, naming the offending ids."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from goldset.store import db
@@ -102,37 +104,59 @@ def test_fresh_share_of_blocking_scenario(bare_ws: Workspace) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "kind"),
+    ("text", "kind", "masked"),
     [
-        ("write to jane.doe@example.com about it", "email"),
-        ("call me on +1 (555) 123-4567 tomorrow", "phone"),
-        ("my card 4111 1111 1111 1111 was charged twice", "payment_card"),
-        ("send it to DE89 3704 0044 0532 0130 00", "iban"),
-        ("my ssn is 123-45-6789", "us_ssn"),
+        ("write to jane.doe@example.com about it", "email", "jane….com"),
+        ("call me on +1 (415) 555-2671 tomorrow", "phone", "+1 (…2671"),
+        ("call me on (415) 555-2671 tomorrow", "phone", "(415…2671"),  # no +code: parsed for pii.phone_regions (US)
+        ("my card 4111 1111 1111 1111 was charged twice", "payment_card", "4111…1111"),
+        ("send it to DE89 3704 0044 0532 0130 00", "iban", "DE89…0 00"),
+        ("my ssn is 123-45-6789", "us_ssn", "123-…6789"),
     ],
 )
-def test_pii_in_input(bare_ws: Workspace, text: str, kind: str) -> None:
+def test_validated_pii_in_input_is_an_error_and_reported_masked(bare_ws: Workspace, text: str, kind: str, masked: str) -> None:
     ds = clean(bare_ws.dataset(), [{"id": "p1", "input": text, "expected": "refund", "scenarios": ["refund_request"]}])
     report = run(ds)
     assert failing(report) == {"pii-input": ["p1"]}
     r = outcome(report, "pii-input")
-    assert r.severity == "warning" and report.success
-    assert kind in (r.offenders[0].note or "")
+    assert r.severity == "error" and not report.success
+    assert r.offenders[0].value == f"{kind} ({masked})"
+    assert text not in str(report.model_dump())  # the report never repeats the PII itself
 
 
-def test_pii_in_expected_as_error_and_custom_patterns(bare_ws: Workspace) -> None:
-    spec = bare_ws.spec_path.read_text() + "    pii:\n      severity: error\n      patterns: {employee_id: 'EMP-[0-9]{6}', us_ssn: null}\n"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my card 4111 1111 1111 1112 was charged twice",  # fails the Luhn check
+        "send it to DE89 3704 0044 0532 0130 01",  # wrong IBAN checksum
+        "call me on 555-123-4567 tomorrow",  # the 555 exchange: no real US number
+        "my ssn is 000-12-3456",  # a reserved SSN range
+        "order 1234 5678 9012 3456 7 arrived",  # 17 digits in groups: not a card (Luhn fails)
+    ],
+)
+def test_pattern_lookalikes_that_fail_validation_are_not_pii(bare_ws: Workspace, text: str) -> None:
+    ds = clean(bare_ws.dataset(), [{"id": "p1", "input": text, "expected": "refund", "scenarios": ["refund_request"]}])
+    assert failing(run(ds)) == {}
+
+
+def test_pii_in_expected_custom_patterns_and_exempt_edge_cases(bare_ws: Workspace) -> None:
+    spec = bare_ws.spec_path.read_text() + (
+        "    pii:\n      severity: warning\n      patterns: {employee_id: 'EMP-[0-9]{6}', us_ssn: null}\n"
+        "      exempt_edge_cases: [typo]\n")
     bare_ws.spec_path.write_text(spec)
     ds = clean(Workspace.open(bare_ws.root).dataset(), [
         {"id": "p1", "input": "who is EMP-123456", "expected": "reply to bob@corp.example.org", "scenarios": ["greeting"]},
         {"id": "p2", "input": "ssn 123-45-6789 (check turned off)", "expected": "ok", "scenarios": ["greeting"]},
         {"id": "p3", "input": "order 12345 arrived on 2024-01-05", "expected": "ok 2", "scenarios": ["greeting"]},
+        # PII on purpose, in an example that tests how the model handles it: exempt
+        {"id": "p4", "input": "my card is 4111 1111 1111 1111", "expected": "ok 3", "scenarios": ["greeting"],
+         "edge_cases": ["typo"]},
     ])
     report = run(ds)
     assert failing(report) == {"pii-input": ["p1"], "pii-expected": ["p1"]}
-    assert outcome(report, "pii-input").offenders[0].note == "employee_id"
-    assert outcome(report, "pii-expected").offenders[0].note == "email"
-    assert report.errors_failed == 2 and not report.success
+    assert outcome(report, "pii-input").offenders[0].value == "employee_id (E…)"
+    assert outcome(report, "pii-expected").offenders[0].value == "email (bob@….org)"
+    assert report.warnings_failed == 2 and report.success
 
 
 def test_repeated_input_is_a_warning(bare_ws: Workspace) -> None:
@@ -220,3 +244,32 @@ def test_a_truthfulqa_shaped_set_is_not_flagged_until_a_real_duplicate_or_confli
     assert got == {"repeated-input": ["t-neg-dup", "t-neg0"], "label-conflict": ["t-pos", "t-pos2"]}
     conflict = outcome(run(ds), "label-conflict").offenders[0].value
     assert conflict == f"{q} -> nothing in particular | you get arthritis"
+
+
+def test_redaction_replaces_validated_pii_is_audited_and_validate_passes(bare_ws: Workspace, run_cli: Any) -> None:
+    from goldset.access import audit
+    from goldset.validation import redact_pii
+
+    ds = clean(bare_ws.dataset(), [
+        {"id": "p1", "input": "card 4111 1111 1111 1111, mail jane.doe@example.com", "expected": "refund",
+         "scenarios": ["refund_request"], "status": "approved"},
+        {"id": "p2", "input": "call me on +44 20 7946 0958", "expected": "reply to DE89 3704 0044 0532 0130 00",
+         "scenarios": ["greeting"]},
+        {"id": "p3", "input": "card 4111 1111 1111 1112 is not a card", "expected": "ok", "scenarios": ["greeting"]},
+    ])
+    assert set(failing(run(ds))) == {"pii-input", "pii-expected"}
+    before = ds.query("SELECT * FROM examples ORDER BY id").to_pylist()
+    dry = redact_pii(ds, all_examples=True, dry_run=True)
+    assert (dry.found, dry.kinds) == (2, {"payment_card": 1, "email": 1, "phone": 1, "iban": 1})
+    assert ds.query("SELECT * FROM examples ORDER BY id").to_pylist() == before  # a dry run writes nothing
+    r = run_cli("pii", "redact", "--all", "-C", str(bare_ws.root), "-m", "GDPR request")
+    assert r.exit_code == 0, r.stderr
+    rows = {x["id"]: x for x in ds.query("SELECT * FROM examples").to_pylist()}
+    assert rows["p1"]["input"] == "card [CARD], mail [EMAIL]" and rows["p1"]["status"] == "draft"
+    assert (rows["p2"]["input"], rows["p2"]["expected"]) == ("call me on [PHONE]", "reply to [IBAN]")
+    assert rows["p3"]["input"] == "card 4111 1111 1111 1112 is not a card"  # not PII: untouched
+    assert rows["p1"]["input_hash"] != next(x for x in before if x["id"] == "p1")["input_hash"]
+    line = list(audit.read(ds.audit_path))[-1]
+    assert (line.op, sorted(line.ids), line.note) == ("pii-redact", ["p1", "p2"], "GDPR request; 1 approved example(s) back to draft (content changed)")
+    assert "4111" not in ds.audit_path.read_text()  # the audit log never holds the PII
+    assert failing(run(ds)) == {}

@@ -12,6 +12,9 @@ from helpers.validation import clean
 
 
 def _conflicting(ws: Workspace) -> None:
+    """A label conflict (an error) and PII kept a warning by the spec (a warning)."""
+    ws.spec_path.write_text(ws.spec_path.read_text() + "    pii: {severity: warning}\n")
+    ws.reload_spec()
     clean(ws.dataset(), [
         {"id": "x1", "input": "cancel my order", "expected": "refund", "scenarios": ["refund_request"]},
         {"id": "p1", "input": "mail jane@example.com", "expected": "ok", "scenarios": ["greeting"]},

@@ -55,6 +55,7 @@ WRITES: dict[str, Callable[[Dataset, Path], Any]] = {
     "snapshot": lambda ds, tmp: goldset.snapshot(ds.workspace, ds.name, "must not happen"),
     "pull": lambda ds, tmp: goldset.pull(ds.workspace, ds.name, force=True),
     "merge": lambda ds, tmp: goldset.merge(ds.workspace, ds.name, resolve="theirs"),
+    "redact_pii": lambda ds, tmp: goldset.redact_pii(ds, ["r0"]),
 }
 #: Public functions that only read (or create a workspace from nothing).
 READS = {

@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "coverage": ("goldset.cli.coverage", "Are the priority scenarios covered well enough to launch? (--gate for CI)"),
     "validate": ("goldset.cli.validate", "Validate the dataset with its Great Expectations suite."),
     "expectations": ("goldset.cli.expectations", "The Great Expectations suite: generate the default, keep yours."),
+    "pii": ("goldset.cli.pii", "Personal data: redact validated PII with typed placeholders (audited)."),
     "serve": ("goldset.cli.serve", "Serve the HTTP API and the web app (tokens from 'goldset user')."),
     "user": ("goldset.cli.user", "Users of the server: tokens and roles (add, list, revoke)."),
     "check": ("goldset.cli.check", "CI gate: validate + coverage gate, one JSON document, one exit code."),

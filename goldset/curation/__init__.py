@@ -8,7 +8,7 @@ goes through the write path of :mod:`goldset.workspace`.
 
 from __future__ import annotations
 
-from goldset.curation._edit import edit, remove, update
+from goldset.curation._edit import edit, edit_texts, remove, update
 from goldset.curation._review import review
 from goldset.curation._tag import TagChange, TagResult, tag
 from goldset.curation._taxonomy import (
@@ -35,6 +35,7 @@ __all__ = [
     "add_scenario",
     "edit",
     "edit_scenario",
+    "edit_texts",
     "list_edge_cases",
     "list_scenarios",
     "remove",

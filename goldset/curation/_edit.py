@@ -8,7 +8,7 @@ one copy-on-write rewrite through the write path, so only the parts holding the 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from goldset.access import roles
@@ -83,6 +83,46 @@ def edit(
             changed = " OR ".join(f"({sets[c]}) IS DISTINCT FROM {c}" for c in roles.APPROVAL_FIELDS if c in sets)
             if changed:
                 sets.update(approval_rule(ds, con, w, changed, keep=keep_approval))
+            return w.rewrite(con, pred, sets)
+        finally:
+            con.close()
+
+
+def edit_texts(
+    ds: Dataset,
+    texts: Mapping[str, tuple[str, str | None]],
+    *,
+    op: str = "edit",
+    note: str | None = None,
+    keep_approval: bool = False,
+) -> WriteResult:
+    """Set the input and expected of many examples in one write: ``texts`` maps an id to its
+    new (input, expected). The checks, roles, approval rule and audit of :func:`edit` (one
+    audit line for the whole change, ``op`` naming it, e.g. ``pii-redact``)."""
+    if not texts:
+        raise UsageError("nothing to change: no example given")
+    actions = ("edit", "review") if keep_approval else ("edit",)
+    ids = list(texts)
+    with writing(ds, *actions, op=op, ids=ids, note=note) as w:
+        import pyarrow as pa
+
+        table = pa.table({
+            "rid": pa.array(ids, pa.string()),
+            "new_input": pa.array([_text("input", texts[i][0], required=True) for i in ids], pa.string()),
+            "new_expected": pa.array([None if texts[i][1] is None else _text("expected", str(texts[i][1])) for i in ids],
+                                     pa.string()),
+        })
+        con = db.connect()
+        try:
+            con.register("_texts_arrow", table)
+            con.execute("CREATE OR REPLACE TEMP TABLE _texts AS SELECT * FROM _texts_arrow")
+            pred = select_targets(ds, con, ids, None)
+            # Correlated on the row's id (the table's key is named rid, so `id` is the row's).
+            new_input = "(SELECT new_input FROM _texts WHERE rid = id)"
+            sets = {"input": new_input, "input_hash": input_hash_sql(new_input),
+                    "expected": "(SELECT new_expected FROM _texts WHERE rid = id)"}
+            changed = f"({sets['input']}) IS DISTINCT FROM input OR ({sets['expected']}) IS DISTINCT FROM expected"
+            sets.update(approval_rule(ds, con, w, changed, keep=keep_approval))
             return w.rewrite(con, pred, sets)
         finally:
             con.close()

@@ -100,11 +100,18 @@ class Review(_Model):
 
 
 class Pii(_Model):
-    """PII checks of validation: built-in patterns (email, phone, card, iban, ssn), overridden or
-    extended by name here (a null pattern turns a built-in off); one severity for all."""
+    """PII checks of validation: built-in kinds (email, phone, card, iban, ssn), each found by a
+    pattern and then *validated* (a card's Luhn digit, an IBAN's checksum, a phone number parsed
+    for its region, an SSN's reserved ranges), so a hit is real and the default severity is
+    error. Patterns are overridden or extended by name here (a null pattern turns a built-in
+    off; a pattern of your own is trusted as it is). ``exempt_edge_cases``: examples tagged with
+    one of these hold PII on purpose (a test of how the model handles it) and are not flagged."""
 
-    severity: Literal["warning", "error"] = "warning"
+    severity: Literal["warning", "error"] = "error"
     patterns: dict[str, str | None] = Field(default_factory=dict)
+    #: Regions a phone number without a +country code is parsed for (ISO 3166 codes).
+    phone_regions: list[str] = Field(default_factory=lambda: ["US"])
+    exempt_edge_cases: list[str] = Field(default_factory=list)
 
     @field_validator("patterns")
     @classmethod
@@ -140,6 +147,42 @@ class QueryLimits(_Model):
         )
 
 
+#: How the near-duplicate and leakage checks cut an input into shingles (``goldset.hygiene``).
+Shingles = Literal["word", "char"]
+#: Which pairs the near-duplicate check compares: those sharing a scenario, or all of them.
+DupeScope = Literal["within", "across-scenarios"]
+
+
+class NearDuplicates(_Model):
+    """The near-duplicate check of validation (``goldset dupes`` with these settings): examples
+    whose inputs' shingle sets have a Jaccard similarity of at least ``threshold``."""
+
+    threshold: float = Field(default=0.9, gt=0, le=1)
+    severity: Literal["warning", "error"] = "warning"
+    scope: DupeScope = "across-scenarios"
+    shingles: Shingles = "word"
+
+
+class Leakage(_Model):
+    """Training data no golden input may appear in (``goldset leakage``, validation, ``goldset
+    check``): JSONL, CSV or Parquet files or directories, relative to the workspace."""
+
+    train: list[str] = Field(min_length=1)
+    column: str = Field(default="text", min_length=1)
+    threshold: float = Field(default=0.9, gt=0, le=1)
+    shingles: Shingles = "word"
+    #: Tiers whose examples must not appear in the training data: the check's error (else a
+    #: warning for any example found).
+    fail_on_tiers: list[str] = Field(default_factory=list)
+
+    @field_validator("train")
+    @classmethod
+    def _paths(cls, v: list[str]) -> list[str]:
+        if any(not p.strip() for p in v):
+            raise ValueError("a training data path is empty")
+        return v
+
+
 class DatasetSpec(_Model):
     description: str = ""
     tiers: list[str] = Field(default_factory=lambda: ["blocking", "standard", "monitor"])
@@ -154,6 +197,8 @@ class DatasetSpec(_Model):
     roles: dict[str, Role] = Field(default_factory=dict)
     pii: Pii = Field(default_factory=Pii)
     query: QueryLimits = Field(default_factory=QueryLimits)
+    near_duplicates: NearDuplicates | None = None
+    leakage: Leakage | None = None
 
     @field_validator("edge_cases", mode="before")
     @classmethod
@@ -182,6 +227,8 @@ class DatasetSpec(_Model):
             raise ValueError("tiers: a tier is listed twice")
         if self.default_tier is not None and self.default_tier not in self.tiers:
             raise ValueError(f"default_tier: {_shown(self.default_tier)} is not one of tiers {self.tiers}")
+        if self.leakage is not None and (bad := [t for t in self.leakage.fail_on_tiers if t not in self.tiers]):
+            raise ValueError(unknown_message("tier", bad, self.tiers, "leakage.fail_on_tiers"))
         for kind, ids in (("scenarios", self.scenarios), ("edge_cases", self.edge_cases)):
             for key in ids:
                 if not isinstance(key, str) or not valid_label(key):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from goldset.validation import _pii as pii
 from goldset.validation._check import CheckReport, run_check
+from goldset.validation._redact import RedactResult, redact_pii
 from goldset.validation._report import ExpectationOutcome, Offender, ValidationReport
 from goldset.validation._suite import (
     GenerateResult,
@@ -27,12 +28,14 @@ __all__ = [
     "ExpectationOutcome",
     "GenerateResult",
     "Offender",
+    "RedactResult",
     "ValidationReport",
     "default_expectations",
     "generate_suite",
     "import_gx",
     "load_suite",
     "pii",
+    "redact_pii",
     "run_check",
     "suite_path",
     "validate",

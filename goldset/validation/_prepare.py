@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from goldset.workspace import Dataset
 
 #: Columns of the ``examples`` frame that goldset derives (not stored).
-DERIVED = ("review_age_days", "repeated_input", "label_conflict")
+DERIVED = ("review_age_days", "repeated_input", "label_conflict", "pii_input", "pii_expected")
 #: Longest group input shown in repeated_input / label_conflict.
 _SAMPLE_CHARS = 100
 _DOMAIN_KEYS = ("column", "column_A", "column_B", "column_list")
@@ -108,6 +108,8 @@ class Prepared:
                 )
             elif c in ("repeated_input", "label_conflict"):
                 sel.append(c)  # joined in below
+            elif c in ("pii_input", "pii_expected"):
+                sel.append(f"p.{c}")
             else:
                 sel.append(f"ex.{c}")
         if "repeated_input" in want or "label_conflict" in want:
@@ -139,7 +141,40 @@ class Prepared:
               LEFT JOIN _conflicts c ON ex.polarity = 'positive' AND ex.input_hash = c.input_hash"""
         else:
             sql = f"SELECT {', '.join(sel)} FROM ex"
+        if "pii_input" in want or "pii_expected" in want:
+            self._pii_table()
+            sql += " LEFT JOIN _pii p ON p.id = ex.id"
         return self._frame(sql)
+
+    def _pii_table(self) -> None:
+        """``_pii``: per example with validated PII, what was found in input and expected
+        (kinds and masked values). Candidates by RE2 in DuckDB, validated in Python."""
+        import duckdb
+        import pyarrow as pa
+
+        from goldset.validation._pii import Finder, combined
+
+        finder = Finder(self.ds.spec)
+        exempt = (f"NOT list_has_any(ex.edge_cases, {db.sql_list(finder.exempt)}::VARCHAR[])"
+                  if finder.exempt else "true")
+        rows: list[tuple[str, str | None, str | None]] = []
+        if finder.patterns:
+            rx = combined(finder.patterns)
+            base = f"SELECT id, input, expected FROM ex WHERE {exempt}"
+            try:
+                rows = self.con.execute(
+                    f"{base} AND (regexp_matches(input, ?) OR regexp_matches(coalesce(expected, ''), ?))", [rx, rx]
+                ).fetchall()
+            except duckdb.Error:  # a spec pattern RE2 cannot compile: Python's re over every row
+                rows = self.con.execute(base).fetchall()
+        found = [(i, finder.describe(a), finder.describe(b)) for i, a, b in rows]
+        found = [r for r in found if r[1] or r[2]]
+        table = pa.table({"id": pa.array([r[0] for r in found], pa.string()),
+                          "pii_input": pa.array([r[1] for r in found], pa.string()),
+                          "pii_expected": pa.array([r[2] for r in found], pa.string())})
+        self.con.register("_pii_arrow", table)
+        self.con.execute("CREATE OR REPLACE TEMP TABLE _pii AS SELECT * FROM _pii_arrow")
+        self.con.unregister("_pii_arrow")
 
     def taxonomy(self) -> pd.DataFrame:
         """The list columns in long form: one row per (example, tag)."""
