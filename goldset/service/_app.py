@@ -13,71 +13,31 @@ JSON under ``/api`` and as an HTML page elsewhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from goldset.errors import GoldsetError, ReadOnly
-from goldset.service._auth import (
-    CsrfFailed,
-    NotAuthenticated,
-    Principal,
-    authenticate,
-    check_csrf,
-    load_secret,
+from goldset.errors import GoldsetError
+from goldset.service._auth import CsrfFailed, NotAuthenticated, load_secret
+
+__all__ = ["MAX_UPLOAD_BYTES", "PUBLIC", "ServiceConfig", "User", "Ws", "create_app", "error_body", "protected_router",
+           "require_user", "route_table", "writable"]
+
+from goldset.service._deps import (  # re-exported while the page modules move to _deps
+    MAX_UPLOAD_BYTES,
+    PUBLIC,
+    ServiceConfig,
+    User,
+    Ws,
+    protected_router,
+    require_user,
+    writable,
 )
 from goldset.workspace import Workspace
-
-#: Paths served without a login: the login form itself and static assets.
-PUBLIC = ("/login", "/static")
-#: Largest accepted upload (an import file), unless the server is started with another.
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
-
-
-@dataclass
-class ServiceConfig:
-    root: Path
-    read_only: bool = False
-    max_upload_bytes: int = MAX_UPLOAD_BYTES
-    secret: bytes = b""
-    state_dir: Path = field(default_factory=Path)
-
-
-async def require_user(request: Request) -> Principal:
-    """The authenticated caller (401 otherwise); a cookie-authenticated unsafe request must
-    carry the session's CSRF token (403 otherwise)."""
-    principal = authenticate(request)
-    await check_csrf(request, principal)
-    request.state.principal = principal
-    return principal
-
-
-User = Annotated[Principal, Depends(require_user)]
-
-
-def workspace(request: Request, principal: User) -> Workspace:
-    """The workspace as the authenticated user: the library audits and authorizes that user."""
-    config: ServiceConfig = request.app.state.config
-    return Workspace(config.root, user=principal.email)
-
-
-Ws = Annotated[Workspace, Depends(workspace)]
-
-
-def writable(request: Request) -> None:
-    """Refuse writes on a server started with ``--read-only`` (409)."""
-    if request.app.state.config.read_only:
-        raise ReadOnly("this goldset server is read-only (goldset serve --read-only): it shows the data and changes nothing")
-
-
-def protected_router(**kwargs: Any) -> APIRouter:
-    """A router whose every route needs an authenticated user."""
-    return APIRouter(dependencies=[Depends(require_user)], **kwargs)
 
 
 def _is_api(request: Request) -> bool:

@@ -27,7 +27,7 @@ from fastapi import Request
 from goldset.access import users as users_mod
 
 if TYPE_CHECKING:
-    from goldset.service._app import ServiceConfig
+    from goldset.service._deps import ServiceConfig
 
 SESSION_COOKIE = "goldset_session"
 SESSION_MAX_AGE = 12 * 3600
