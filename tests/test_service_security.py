@@ -272,7 +272,7 @@ def test_upload_over_the_limit_is_413_and_writes_nothing(sec: Secured) -> None:
         small = c.post(f"{API}/import", files={"file": ("small.jsonl", big[:4096].rsplit(b"\n", 1)[0] + b"\n")})
         assert small.status_code == 200 and small.json()["added"] == 3, small.text
         json_big = c.post(f"{API}/tag", json={"ids": ["x" * 1000] * 20_000, "add_scenarios": ["small_talk"]})
-        error_of(json_big, 413, "HTTPError")
+        error_of(json_big, 413, "BodyTooLarge")  # every body is capped (goldset.service._limits)
     assert not list(sec.tmp.glob("goldset-upload-*"))
     assert sec.server.proc.poll() is None
 
@@ -392,3 +392,33 @@ def test_concurrent_tags_lose_no_update(sec: Secured) -> None:
     tags = [e for e in audit_lines(sec.root) if e["op"] == "tag" and (e["note"] or "").endswith(("thread 0", "thread 1"))]
     assert sorted(i for e in tags for i in e["ids"]) == sorted(ids)
     assert {e["user"] for e in tags} == {USERS["pm"], USERS["admin"]}
+
+
+def test_every_body_is_capped_before_login_and_form_parsing(sec: Secured) -> None:
+    """No route reads an unbounded body: not the public login form, not an anonymous write,
+    not a cookie-authenticated form that the CSRF check parses (goldset.service._limits)."""
+    from goldset.service._limits import MAX_BODY
+
+    over = MAX_BODY + 1024
+    with httpx.Client(base_url=sec.server.url, timeout=60) as anon:
+        declared = anon.post("/login", content=b"token=" + b"x" * over,
+                             headers={"content-type": "application/x-www-form-urlencoded"})
+        assert declared.status_code == 413 and declared.json()["error"]["type"] == "BodyTooLarge"
+
+        def chunks() -> Iterator[bytes]:
+            for _ in range(over // 65536 + 1):
+                yield b"y" * 65536
+
+        streamed = anon.post("/login", content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"})
+        assert streamed.status_code in (400, 413)  # Starlette's own 1 MB field cap may refuse it first
+        api = anon.post(f"{API}/tag", content=chunks(), headers={"content-type": "application/json"})
+        assert api.status_code in (401, 413)  # refused either way, never read whole
+    with _login(sec.server.url, sec.tokens[READER]) as browser:
+        # A multipart form without the CSRF header: the CSRF check parses the form, whose file
+        # part Starlette would spool to disk without a limit; the cap cuts it off first.
+        form = browser.post("/logout", content=_chunked_multipart("big.bin", over),
+                            headers={"content-type": "multipart/form-data; boundary=gsb"})
+        assert form.status_code == 413
+    assert sec.server.proc.poll() is None
+    with sec.client("pm") as c:
+        assert c.get("/api/v1/me").status_code == 200

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from goldset.curation import TagChange, TagResult, edit, review, tag
 from goldset.ingest import ImportPlan, ImportResult, add, import_file
 from goldset.query import ExamplePage, Filters, HistoryEntry, example_history, page_examples, show
-from goldset.service._api import WRITE, Ds, RequestModel
+from goldset.service._api_common import WRITE, Ds, RequestModel
 from goldset.service._api_upload import UPLOAD_OPENAPI, receive_upload
 from goldset.vocab import OnDuplicate, Polarity, Status
 from goldset.workspace import WriteResult, admit

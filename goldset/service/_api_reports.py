@@ -10,7 +10,7 @@ from goldset.access import audit
 from goldset.coverage import CoverageReport, compute_coverage
 from goldset.history import DiffReport, VersionLog, diff, version_log
 from goldset.query import Stats, stats
-from goldset.service._api import Ds
+from goldset.service._api_common import Ds
 from goldset.validation import ValidationReport, validate
 from goldset.vocab import Priority
 

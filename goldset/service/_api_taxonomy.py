@@ -22,7 +22,7 @@ from goldset.curation import (
     remove_scenario,
     show_scenario,
 )
-from goldset.service._api import WRITE, Ds, RequestModel
+from goldset.service._api_common import WRITE, Ds, RequestModel
 from goldset.vocab import Priority
 
 ScenarioId = Annotated[str, PathParam(description="a scenario id of the dataset's taxonomy")]

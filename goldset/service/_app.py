@@ -24,29 +24,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from goldset.errors import GoldsetError
 from goldset.service._auth import CsrfFailed, NotAuthenticated, load_secret
 
-__all__ = ["MAX_UPLOAD_BYTES", "PUBLIC", "ServiceConfig", "User", "Ws", "create_app", "error_body", "protected_router",
-           "require_user", "route_table", "writable"]
+__all__ = ["PUBLIC", "ServiceConfig", "create_app", "route_table"]
 
-from goldset.service._deps import (  # re-exported while the page modules move to _deps
-    MAX_UPLOAD_BYTES,
-    PUBLIC,
-    ServiceConfig,
-    User,
-    Ws,
-    protected_router,
-    require_user,
-    writable,
-)
+from goldset.service._deps import MAX_UPLOAD_BYTES, PUBLIC, ServiceConfig, protected_router
 from goldset.workspace import Workspace
 
 
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
-
-
-def error_body(exc: GoldsetError) -> dict[str, Any]:
-    return {"error": {"type": type(exc).__name__, "message": str(exc), "problems": exc.problems,
-                      "exit_code": exc.exit_code}}
 
 
 def _error(request: Request, status: int, kind: str, message: str, problems: list[str] | None = None,
@@ -68,6 +53,9 @@ def create_app(root: Path, *, read_only: bool = False, max_upload_bytes: int = M
     app = FastAPI(title="goldset", version="1", openapi_url=None, docs_url=None, redoc_url=None,
                   description="The golden dataset of an ML/LLM product: examples, scenarios, coverage, versions.")
     app.state.config = config
+    from goldset.service._limits import BodyLimit
+
+    app.add_middleware(BodyLimit, upload_limit=max_upload_bytes)
 
     @app.middleware("http")
     async def _timing(request: Request, call_next: Any) -> Response:

@@ -2,33 +2,28 @@
 partial updates (``static/app.js``, served from here: no CDN, works offline).
 
 Every page route is in :func:`router` (behind the login); :func:`public_router` holds only
-the login form and the static files.
+the login form and the static files. The pages call the library directly, as the
+authenticated user; they live in ``_pages_coverage`` (datasets, dashboard, scenario),
+``_pages_examples`` (browser, example, bulk tagging), ``_pages_curation`` (review queue,
+taxonomy editor) and ``_pages_history`` (versions, diff, audit log). Fragment routes (under
+``/d/{dataset}/fragments/``) answer a POST with pieces of HTML whose ids name the elements
+they replace; ``docs/web.md`` describes what each role sees.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from goldset.access import users as users_mod
-from goldset.service._app import User, Ws, protected_router
 from goldset.service._auth import SESSION_COOKIE, SESSION_MAX_AGE, make_session
+from goldset.service._deps import User, protected_router
+from goldset.service._pages_common import HERE, render, templates
 
-HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
-
-
-def render(request: Request, name: str, context: dict[str, Any], status: int = 200,
-           headers: dict[str, str] | None = None) -> HTMLResponse:
-    principal = getattr(request.state, "principal", None)
-    base = {"user": principal.email if principal else None, "csrf": principal.csrf if principal else None,
-            "read_only": request.app.state.config.read_only}
-    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status, headers=headers)
+__all__ = ["error_page", "login_page", "public_router", "render", "router", "templates"]
 
 
 def login_page(request: Request, status: int = 200, next_path: str = "/", error: str | None = None) -> HTMLResponse:
@@ -84,8 +79,8 @@ def router() -> APIRouter:
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
-    @r.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def dashboard(request: Request, ws: Ws) -> HTMLResponse:
-        return render(request, "dashboard.html", {"datasets": list(ws.spec.datasets)})
+    from goldset.service import _pages_coverage, _pages_curation, _pages_examples, _pages_history
 
+    for module in (_pages_coverage, _pages_examples, _pages_curation, _pages_history):
+        r.include_router(module.router())
     return r
