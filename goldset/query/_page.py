@@ -54,22 +54,32 @@ def page_examples(ds: Dataset, filters: Filters, *, limit: int = 50, after: str 
     if not 1 <= limit <= MAX_PAGE:
         raise BadInput(f"limit: {limit} is not between 1 and {MAX_PAGE}")
     where, params = _where_sql(ds, filters.model_copy(update={"limit": None}))
-    page_where, page_params = where, list(params)
+    key_where, key_params = "true", []
     if after is not None:
         when, last = decode_cursor(after)
-        page_where = f"({where}) AND (created_at > ? OR (created_at = ? AND id > ?))"
-        page_params += [when, when, last]
+        key_where, key_params = "(created_at > ? OR (created_at = ? AND id > ?))", [when, when, last]
     cols = list(dict.fromkeys(["id", "created_at", *columns])) if columns else None
-    select = ", ".join(cols) if cols else "*"
-    with ds.pinned() as files:  # both queries on one generation
+    select = ", ".join(f"e.{c}" for c in cols) if cols else "e.*"
+    with ds.pinned() as files:  # every query on one generation
         from goldset.store import db
 
         con = db.connect()
         try:
             db.create_examples_view(con, files)
-            total = int(con.execute(f"SELECT count(*) FROM examples WHERE {where}", params).fetchall()[0][0])
-            table = con.sql(f"SELECT {select} FROM examples WHERE {page_where} ORDER BY created_at, id LIMIT {limit + 1}",
-                            params=page_params or None).to_arrow_table()
+            # The page's keys first, reading only the filter columns and (created_at, id);
+            # then the whole rows of those few ids. Sorting whole rows of a 1M-row store for a
+            # top-50 read every text column: 3x slower.
+            if where == "true":  # no filter: the count is the store's, no scan
+                total = int(con.execute("SELECT count(*) FROM examples").fetchall()[0][0])
+                keys_src = "examples"
+            else:  # one scan for the count and the page
+                con.execute(f"CREATE TEMP TABLE _keys AS SELECT created_at, id FROM examples WHERE {where}", params)
+                total = int(con.execute("SELECT count(*) FROM _keys").fetchall()[0][0])
+                keys_src = "_keys"
+            con.execute(f"""CREATE TEMP TABLE _page AS SELECT created_at, id FROM {keys_src} WHERE {key_where}
+                ORDER BY created_at, id LIMIT {limit + 1}""", key_params)
+            table = con.sql(f"""SELECT {select} FROM examples e SEMI JOIN _page p ON e.id = p.id
+                ORDER BY e.created_at, e.id""").to_arrow_table()
         finally:
             con.close()
     rows = table.to_pylist()
@@ -96,8 +106,6 @@ def example_history(ds: Dataset, example_id: str, *, include_predicates: bool = 
     """The audit log's entries about one example, oldest first: those that list its id, and
     (``include_predicates``) the predicate writes that listed no ids, which may have touched
     it (the log keeps up to 100 ids per write; a larger write names its predicate)."""
-    if ds.get(example_id) is None and not any(example_id in e.ids for e in audit.read(ds.audit_path)):
-        raise UnknownId(f"no example with id {example_id!r} in dataset {ds.name!r}, now or in its audit log")
     out = []
     for e in audit.read(ds.audit_path):
         if example_id in e.ids:
@@ -108,4 +116,6 @@ def example_history(ds: Dataset, example_id: str, *, include_predicates: bool = 
             continue
         out.append(HistoryEntry(time=e.time, user=e.user, role=e.role, op=e.op, note=e.note, allowed=e.allowed,
                                 matched=matched, predicate=e.predicate, detail=e.detail))
+    if not any(h.matched == "id" for h in out) and ds.get(example_id) is None:
+        raise UnknownId(f"no example with id {example_id!r} in dataset {ds.name!r}, now or in its audit log")
     return out

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from goldset.access import audit
-from goldset.coverage import CoverageReport, compute_coverage
+from goldset.coverage import CoverageReport
 from goldset.history import DiffReport, VersionLog, diff, version_log
 from goldset.query import Stats, stats
+from goldset.service import _cache as cache
 from goldset.service._api_common import Ds
 from goldset.validation import ValidationReport, validate
 from goldset.vocab import Priority
@@ -27,7 +28,7 @@ def add_routes(r: APIRouter) -> None:
         fail_on: Annotated[list[Priority] | None, Query(description="priorities that block the launch (default: the spec's gate)")] = None,
     ) -> CoverageReport:
         """Per-scenario counts, verdicts and the launch gate (``goldset coverage``)."""
-        return compute_coverage(ds, fail_on=list(fail_on) if fail_on else None)
+        return cache.coverage(ds, fail_on=list(fail_on) if fail_on else None)
 
     @r.get("/datasets/{dataset}/validation")
     def validation(

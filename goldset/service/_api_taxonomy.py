@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 
-from goldset.coverage import ScenarioCoverage, compute_coverage
+from goldset.coverage import ScenarioCoverage
 from goldset.curation import (
     ScenarioFields,
     ScenarioReport,
@@ -22,6 +22,7 @@ from goldset.curation import (
     remove_scenario,
     show_scenario,
 )
+from goldset.service import _cache as cache
 from goldset.service._api_common import WRITE, Ds, RequestModel
 from goldset.vocab import Priority
 
@@ -89,7 +90,7 @@ def add_routes(r: APIRouter) -> None:
         """One scenario: fields, effective requirements, counts (``goldset scenario show``) and
         its coverage verdict."""
         report = show_scenario(ds, sid)  # an unknown id is refused here
-        return ScenarioDetail(scenario=report, coverage=compute_coverage(ds).scenario(sid))
+        return ScenarioDetail(scenario=report, coverage=cache.coverage(ds).scenario(sid))
 
     @r.post("/datasets/{dataset}/scenarios", status_code=201, dependencies=WRITE)
     def create_scenario(ds: Ds, body: NewScenario) -> TaxonomyResult:

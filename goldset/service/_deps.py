@@ -17,6 +17,9 @@ from goldset.workspace import Workspace
 
 #: Paths served without a login: the login form itself and static assets.
 PUBLIC = ("/login", "/static")
+#: Seconds a request's write waits for the writes queued before it (the CLI waits 60 s): many
+#: users tagging at once queue behind each other, and none of them should get an error for it.
+WRITE_WAIT = 300.0
 #: Largest accepted upload (an import file), unless the server is started with another.
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
@@ -45,7 +48,9 @@ User = Annotated[Principal, Depends(require_user)]
 def workspace(request: Request, principal: User) -> Workspace:
     """The workspace as the authenticated user: the library audits and authorizes that user."""
     config: ServiceConfig = request.app.state.config
-    return Workspace(config.root, user=principal.email)
+    ws = Workspace(config.root, user=principal.email)
+    ws.lock_timeout = WRITE_WAIT
+    return ws
 
 
 Ws = Annotated[Workspace, Depends(workspace)]

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
 from goldset.errors import BadInput, GoldsetError
+from goldset.service import _cache as cache
 from goldset.service._deps import Ws, protected_router
 from goldset.service._pages_common import PAGE_ROWS, Ctx, dataset_ctx, page, plural, render
 from goldset.vocab import PRIORITIES
@@ -97,6 +98,8 @@ def verdict_chips(report: CoverageReport) -> list[Bar]:
 
 
 def coverage_of(ctx: Ctx, traffic: Traffic | None = None) -> CoverageReport:
+    if traffic is None:
+        return cache.coverage(ctx.ds)  # shared while the data and spec stay the same
     from goldset.coverage import compute_coverage
 
     return compute_coverage(ctx.ds, traffic=traffic)
@@ -119,14 +122,12 @@ def router() -> APIRouter:
 
     @r.get("/", response_class=HTMLResponse, include_in_schema=False)
     def datasets(request: Request, ws: Ws) -> HTMLResponse:
-        from goldset.coverage import compute_coverage
-
         rows = []
         for name, d in ws.spec.datasets.items():
             row: dict[str, object] = {"name": name, "description": d.description}
             try:
                 ds = ws.dataset(name)
-                report = compute_coverage(ds)
+                report = cache.coverage(ds)
                 row.update(rows=report.rows, gate=report.gate, role=d.roles.get(ws.user))
             except GoldsetError as exc:  # one dataset's problem does not hide the others
                 row["problem"] = str(exc)

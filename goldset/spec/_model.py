@@ -7,6 +7,7 @@ ids; a scenario may be just its priority (``refund_request: P0``).
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 from typing import Any, Literal
 
@@ -380,19 +381,41 @@ def parse_spec(data: Any, source: str) -> Spec:
         raise SpecError(f"{source}: {loc + ': ' if loc else ''}{msg}{more}") from exc
 
 
+#: Specs parsed in this process, by path and content hash (a server reads the spec on every
+#: request: parsing a 150-scenario spec costs ~25 ms, a hash of its bytes microseconds).
+_PARSED: dict[tuple[str, str], Spec] = {}
+_PARSED_MAX = 16
+_PARSED_LOCK = threading.Lock()
+
+
 def load_spec(path: Path) -> Spec:
-    """Read and validate goldset.yaml. Every failure is one line naming the file and key."""
+    """Read and validate goldset.yaml. Every failure is one line naming the file and key.
+    The same bytes are parsed once per process; each caller gets its own copy."""
+    import hashlib
+
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise WorkspaceError(f"{path}: not found; run 'goldset init' to create a workspace") from None
+    key = (str(path), hashlib.sha256(raw).hexdigest())
+    with _PARSED_LOCK:
+        known = _PARSED.get(key)
+    if known is not None:
+        return known.model_copy(deep=True)
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise SpecError(f"{path}: not UTF-8 text") from None
     try:
         data = YAML(typ="safe", pure=True).load(text)
     except YAMLError as exc:
         raise SpecError(f"{path}: invalid YAML at {yaml_error_line(exc)}") from None
-    return parse_spec(data, str(path))
+    spec = parse_spec(data, str(path))
+    with _PARSED_LOCK:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[key] = spec.model_copy(deep=True)
+    return spec

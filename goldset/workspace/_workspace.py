@@ -68,6 +68,9 @@ class Workspace:
 
     #: True for a past revision (``goldset.history.open_revision``): the write path refuses.
     read_only = False
+    #: Seconds a write waits for another write of the same dataset to finish (then StoreError).
+    #: The server waits longer than the CLI: its writers queue behind one another.
+    lock_timeout = 60.0
 
     def __init__(self, root: Path, user: str | None = None) -> None:
         self.root = root

@@ -68,7 +68,7 @@ class Writer:
         """The store transaction; the first use takes the dataset's lock."""
         if self._tx is None:
             self.ds.manifest()  # refuse before the transaction makes the store's directory
-            tx = self._stack.enter_context(self.ds.store.transaction())
+            tx = self._stack.enter_context(self.ds.store.transaction(timeout=self.ds.workspace.lock_timeout))
             # Never write on a store that is not the checked-out version: checked under the
             # lock, on the manifest this write starts from.
             version = self.ds.lineage(tx.base)

@@ -89,3 +89,20 @@ def serve(root: Path, *args: str) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def build_large_served_workspace(root: Path, n: int) -> dict[str, str]:
+    """An n-row store of replicated CLINC150 (the benchmarks' cached builder, bench.data) in a
+    workspace at ``root`` (no git: nothing here needs versions), with one user per role;
+    returns the tokens (also written beside the workspace, like build_served_workspace)."""
+    import shutil
+
+    from bench.data import workspace
+    from goldset.workspace import Workspace, add_user
+
+    shutil.copytree(workspace(n), root, ignore=shutil.ignore_patterns("*.audit.jsonl", ".goldset*"))
+    tokens = {}
+    for role, email in USERS.items():
+        tokens[role] = str(add_user(Workspace(root, user=USERS["admin"]), email, role).token)
+    (root.parent / TOKENS_FILE).write_text(json.dumps(tokens), encoding="utf-8")
+    return tokens
