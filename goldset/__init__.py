@@ -58,6 +58,13 @@ if TYPE_CHECKING:
         snapshot,
         version_log,
     )
+    from goldset.hygiene import (
+        DupesReport,
+        LeakageReport,
+        find_leakage,
+        find_near_duplicates,
+        leakage_gate,
+    )
     from goldset.ingest import ImportDefaults, add, import_file
     from goldset.merging import merge
     from goldset.query import Filters, list_examples, run_query, show, stats
@@ -68,6 +75,9 @@ if TYPE_CHECKING:
 _LAZY = {
     **dict.fromkeys(("Dataset", "Workspace", "WriteResult", "compact", "doctor"), "goldset.workspace"),
     **dict.fromkeys(("ImportDefaults", "add", "import_file"), "goldset.ingest"),
+    **dict.fromkeys(
+        ("DupesReport", "LeakageReport", "find_leakage", "find_near_duplicates", "leakage_gate"), "goldset.hygiene"
+    ),
     **dict.fromkeys(
         ("ScenarioFields", "TagChange", "add_edge_case", "add_scenario", "edit", "edit_scenario",
          "remove", "remove_edge_case", "remove_scenario", "review", "tag", "update"),
@@ -110,10 +120,12 @@ __all__ = [
     "CoverageGateFailed",
     "CoverageReport",
     "Dataset",
+    "DupesReport",
     "DuplicateIds",
     "Filters",
     "GoldsetError",
     "ImportDefaults",
+    "LeakageReport",
     "MergeConflict",
     "NotCheckedOut",
     "PermissionDenied",
@@ -140,9 +152,12 @@ __all__ = [
     "doctor",
     "edit",
     "edit_scenario",
+    "find_leakage",
+    "find_near_duplicates",
     "generate_suite",
     "import_file",
     "init_workspace",
+    "leakage_gate",
     "list_examples",
     "merge",
     "open_revision",

@@ -273,3 +273,27 @@ def test_redaction_replaces_validated_pii_is_audited_and_validate_passes(bare_ws
     assert (line.op, sorted(line.ids), line.note) == ("pii-redact", ["p1", "p2"], "GDPR request; 1 approved example(s) back to draft (content changed)")
     assert "4111" not in ds.audit_path.read_text()  # the audit log never holds the PII
     assert failing(run(ds)) == {}
+
+
+def test_validate_runs_the_near_duplicate_and_leakage_checks_the_spec_asks_for(bare_ws: Workspace, tmp_path: Any) -> None:
+    import json
+
+    ds = clean(bare_ws.dataset(), [
+        {"id": "d1", "input": "how do i reset my password please", "expected": "reset", "scenarios": ["greeting"]},
+        {"id": "d2", "input": "How do I reset my password, please?", "expected": "reset", "scenarios": ["greeting"],
+         "tier": "blocking"},
+    ])
+    assert not {r.check for r in run(ds).results} & {"near_duplicates", "leakage"}  # not asked for: not run
+    train = tmp_path / "train.jsonl"
+    train.write_text(json.dumps({"text": "how do I reset my password, please"}) + "\n"
+                     + json.dumps({"text": "an unrelated training sentence"}) + "\n", encoding="utf-8")
+    bare_ws.spec_path.write_text(bare_ws.spec_path.read_text() + (
+        "    near_duplicates: {threshold: 0.8, severity: error}\n"
+        f"    leakage: {{train: [{json.dumps(str(train))}], column: text, threshold: 0.8, fail_on_tiers: [blocking]}}\n"))
+    report = run(Workspace.open(bare_ws.root).dataset())
+    by = {r.check: r for r in report.results}
+    assert not by["near_duplicates"].success and by["near_duplicates"].severity == "error"
+    assert {o.id for o in by["near_duplicates"].offenders} >= {"d1", "d2"}
+    assert not by["leakage"].success and by["leakage"].severity == "error"
+    assert "d2" in {o.id for o in by["leakage"].offenders}
+    assert not report.success

@@ -55,12 +55,15 @@ WRITES: dict[str, Callable[[Dataset, Path], Any]] = {
     "snapshot": lambda ds, tmp: goldset.snapshot(ds.workspace, ds.name, "must not happen"),
     "pull": lambda ds, tmp: goldset.pull(ds.workspace, ds.name, force=True),
     "merge": lambda ds, tmp: goldset.merge(ds.workspace, ds.name, resolve="theirs"),
+    # "refund number 0/1/2": 2 words of 4 in common; retiring all but the oldest changes two rows
+    "find_near_duplicates": lambda ds, tmp: goldset.find_near_duplicates(ds, threshold=0.5, retire=True),
     "redact_pii": lambda ds, tmp: goldset.redact_pii(ds, ["r0"]),
 }
 #: Public functions that only read (or create a workspace from nothing).
 READS = {
     "list_examples", "run_query", "show", "stats", "compute_coverage", "check_gate", "validate",
     "run_check", "diff", "version_log", "open_revision", "init_workspace",
+    "find_leakage", "leakage_gate",
     # doctor reads; its repair of a damaged store goes through guarding() (tested with doctor)
     "doctor",
 }

@@ -48,6 +48,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("goldset.cli.serve", "Serve the HTTP API and the web app (tokens from 'goldset user')."),
     "user": ("goldset.cli.user", "Users of the server: tokens and roles (add, list, revoke)."),
     "check": ("goldset.cli.check", "CI gate: validate + coverage gate, one JSON document, one exit code."),
+    "dupes": ("goldset.cli.dupes", "Near-duplicate inputs (MinHash LSH), probable label conflicts; tag or retire them."),
+    "leakage": ("goldset.cli.leakage", "Golden inputs found in training data (JSONL, CSV, Parquet), exactly or nearly."),
 }
 
 #: Verbs run by tools, not people: left out of ``goldset --help``.

@@ -23,11 +23,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from goldset.errors import GoldsetError
 from goldset.service._auth import CsrfFailed, NotAuthenticated, load_secret
+from goldset.service._deps import MAX_UPLOAD_BYTES, PUBLIC, ServiceConfig, protected_router
+from goldset.workspace import Workspace
 
 __all__ = ["PUBLIC", "ServiceConfig", "create_app", "route_table"]
 
-from goldset.service._deps import MAX_UPLOAD_BYTES, PUBLIC, ServiceConfig, protected_router
-from goldset.workspace import Workspace
+#: DuckDB's working memory per request (a listing spills its sort to disk beyond it).
+SERVER_QUERY_MEMORY = "256MB"
 
 
 def _is_api(request: Request) -> bool:
@@ -47,6 +49,11 @@ def _error(request: Request, status: int, kind: str, message: str, problems: lis
 def create_app(root: Path, *, read_only: bool = False, max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
     """The goldset web service over the workspace at ``root``."""
     ws = Workspace.open(root)  # a directory without goldset.yaml: one clear error, before serving
+    from goldset.store import db
+
+    # Each request opens its own DuckDB connection; many at once must not each take a thread
+    # per core and most of the RAM (measured: 50 concurrent list requests on 1M rows).
+    db.configure(threads=1, memory_limit=SERVER_QUERY_MEMORY)
     state_dir = ws.state_dir()
     config = ServiceConfig(root=ws.root, read_only=read_only, max_upload_bytes=max_upload_bytes,
                            secret=load_secret(state_dir), state_dir=state_dir)

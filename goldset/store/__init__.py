@@ -40,6 +40,7 @@ from goldset.store._schema import (
     TIMESTAMP_COLUMNS,
     arrow_schema,
     input_hash_sql,
+    normalize_sql,
     valid_id,
 )
 from goldset.store._store import Store, file_lock, store_containing
@@ -92,6 +93,7 @@ __all__ = [
     "json_loads",
     "json_raw_decode",
     "lone_surrogate",
+    "normalize_sql",
     "parse_manifest",
     "predicate",
     "rebuild",

@@ -12,6 +12,17 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 
+#: Process-wide defaults for new connections (``configure``): None keeps DuckDB's own.
+_DEFAULTS: dict[str, object] = {"threads": None, "memory_limit": None}
+
+
+def configure(*, threads: int | None = None, memory_limit: str | None = None) -> None:
+    """Defaults for every connection this process opens. The server sets them: each request
+    opens its own connection, and 50 of them at once, each with DuckDB's defaults (a thread
+    per core, most of the RAM), would hold far more memory than the work needs."""
+    _DEFAULTS.update(threads=threads, memory_limit=memory_limit)
+
+
 def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     import duckdb
 
@@ -19,8 +30,11 @@ def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     # machine cannot download. DuckDB's default is UTC, which is what the store holds.
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")  # it would print to our stdout
-    if memory_limit:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
+    limit = memory_limit or _DEFAULTS["memory_limit"]
+    if limit:
+        con.execute(f"SET memory_limit = '{limit}'")
+    if _DEFAULTS["threads"]:
+        con.execute(f"SET threads = {int(str(_DEFAULTS['threads']))}")
     return con
 
 

@@ -63,6 +63,12 @@ def input_hash_sql(col: str = "input") -> str:
     return HASH_SQL.format(col=col)
 
 
+def normalize_sql(col: str = "input") -> str:
+    """The normalized input as a DuckDB expression (what :func:`input_hash_sql` hashes): for
+    checks that compare inputs by more than equality (near-duplicates, leakage)."""
+    return NORMALIZE_SQL.format(col=col)
+
+
 def valid_id(value: str) -> bool:
     return bool(_ID_RE.match(value))
 

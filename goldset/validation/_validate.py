@@ -163,6 +163,7 @@ def validate(
         seen[o.check] = seen.get(o.check, 0) + 1
         if seen[o.check] > 1:
             o.check = f"{o.check}#{seen[o.check]}"
+    results += _hygiene(ds, sample)  # near-duplicates and leakage, when the spec asks for them
     errors = sum(1 for o in results if not o.success and o.severity == "error")
     warnings = sum(1 for o in results if not o.success and o.severity == "warning")
     return ValidationReport(
@@ -173,6 +174,23 @@ def validate(
         metrics={o.check: o.unexpected_count or (0 if o.success else 1) for o in results},
         timings={k: round(v, 3) for k, v in timings.items()},
     )
+
+
+def _hygiene(ds: Dataset, sample: int) -> list[ExpectationOutcome]:
+    """The spec's ``near_duplicates`` and ``leakage`` checks as outcomes of this report (they
+    are set-level checks GX has no expectation for; goldset.hygiene computes them)."""
+    from goldset.hygiene import hygiene_checks
+
+    return [
+        ExpectationOutcome(
+            check=h.check, description=h.description, type=h.type, batch="examples", column="input",
+            severity=h.severity, generated=True, success=h.success, element_count=h.element_count,
+            unexpected_count=h.unexpected_count, unexpected_percent=h.unexpected_percent,
+            observed_value=h.observed_value, exception=h.exception,
+            offenders=[Offender(id=o.id, value=o.value, note=o.note) for o in h.offenders],
+        )
+        for h in hygiene_checks(ds, sample=sample)
+    ]
 
 
 def _relative(path: str, root: Path) -> str:

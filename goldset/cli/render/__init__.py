@@ -21,6 +21,7 @@ audit          audit entries
 doctor         DoctorReport
 checkout       PullResult (pull)
 merge          MergeResult (merge)
+hygiene        DupesReport (dupes), LeakageReport (leakage)
 =============  ===============================================================================
 
 ``_rows`` holds the shared pieces: cells, JSON, Markdown tables, and the one place rich tables
@@ -79,6 +80,8 @@ _MODULES: dict[str, str] = {
     "DoctorReport": "doctor",
     "PullResult": "checkout",
     "MergeResult": "merge",
+    "DupesReport": "hygiene",
+    "LeakageReport": "hygiene",
     "rows": "rows",
     "record": "rows",
     "examples": "rows",
