@@ -162,7 +162,7 @@ def test_bad_taxonomy_changes_write_nothing(cws: Any) -> None:
     with pytest.raises(BadInput, match=r"unknown scenario 'nope'.*known scenarios: refund_request"):
         edit_scenario(ds, "nope", ScenarioFields(priority="P0"))
     with pytest.raises(BadInput, match=r"spec invalid"):
-        add_scenario(ds, "bad id!", ScenarioFields(priority="P0"))
+        add_scenario(ds, "bad\tid", ScenarioFields(priority="P0"))  # a control character
     with pytest.raises(BadInput, match=r"spec invalid.*unknown edge case"):
         edit_scenario(ds, "greeting", ScenarioFields(required_edge_cases=["nope"]))
     with pytest.raises(UsageError):
