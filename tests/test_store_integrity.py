@@ -179,3 +179,22 @@ def test_readers_see_one_generation_while_a_writer_keeps_committing(bare_ws: Wor
         writer.kill()
         writer.wait(timeout=30)
     assert runs >= 15 and failures == []
+
+
+def test_a_dropped_part_gone_between_listing_and_journal_read_is_not_damage(bare_ws: Any, monkeypatch: Any) -> None:
+    """The race the 50-client load test found: a writer commits, unlinks the parts it dropped,
+    then deletes its journal; a reader that listed the directory in between sees a file the
+    manifest does not name and no journal. Gone by the time it looks: not damage. A stray
+    that is still there (and that no journal names) still is."""
+    from goldset.ingest import add
+    from goldset.store import StoreDamaged
+
+    ds = bare_ws.dataset()
+    add(ds, [{"id": "a", "input": "one"}])
+    store = ds.store
+    listed = ["part-20260101T000000-aaaaaaaaaaaa.parquet"]  # listed, then unlinked by the writer
+    monkeypatch.setattr(type(store), "stray_files", lambda self, manifest=None: list(listed))
+    assert store.read_manifest().rows == 1
+    (store.root / listed[0]).write_bytes(b"PAR1 stray PAR1")  # still there: damage
+    with pytest.raises(StoreDamaged, match="not in the manifest"):
+        store.read_manifest()

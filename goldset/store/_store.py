@@ -134,7 +134,9 @@ class Store:
             known = set((self.root / JOURNAL).read_text(encoding="utf-8", errors="replace").splitlines())
         except FileNotFoundError:  # none, or a writer committed and removed it just now:
             known = set()          # read_manifest then sees the new generation and reads again
-        unexplained = [s for s in strays if s not in known]
+        # A file listed a moment ago and gone now was a committed write's dropped part: the
+        # writer unlinks those, then deletes its journal, between our listing and our read.
+        unexplained = [s for s in strays if s not in known and (self.root / s).exists()]
         if unexplained:
             return f"{len(unexplained)} data file(s) are not in the manifest, e.g. {unexplained[0]}"
         return None
