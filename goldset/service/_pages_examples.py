@@ -4,7 +4,6 @@ verdicts and the rows are re-rendered in place)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -25,8 +24,7 @@ if TYPE_CHECKING:
 BROWSER_COLUMNS = ["input", "expected", "polarity", "scenarios", "edge_cases", "tier", "status", "source", "created_by"]
 
 
-@dataclass
-class Browse:
+class Browse(BaseModel):
     """The browser's filters, as the query string (and the bulk-tag form) carry them."""
 
     scenario: str = ""
@@ -51,11 +49,15 @@ class Browse:
                        tiers=[self.tier] if self.tier else [], statuses=[self.status] if self.status else [],
                        polarity=self.polarity or None, search=self.q.strip() or None)
 
+    def _values(self) -> dict[str, str]:
+        """The filter fields only (a TagForm is a Browse with more fields)."""
+        return {k: getattr(self, k) for k in Browse.model_fields}
+
     def query(self) -> dict[str, str]:
-        return {k: v for k, v in vars(self).items() if v}
+        return {k: v for k, v in self._values().items() if v}
 
     def describe(self) -> str:
-        parts = [f"{k} {v}" for k, v in vars(self).items() if v and k != "q"]
+        parts = [f"{k} {v}" for k, v in self._values().items() if v and k != "q"]
         if self.q.strip():
             parts.insert(0, f"search {self.q.strip()!r}")
         return ", ".join(parts) or "every example"
@@ -71,17 +73,12 @@ def results_context(ctx: Ctx, browse: Browse, after: str) -> dict[str, Any]:
     return {"rows": browse_page(ctx, browse, after), "browse": browse, "after": after}
 
 
-class TagForm(BaseModel):
-    """The bulk-tag form: which rows (checked ids, or every row the filter matches) and the change."""
+class TagForm(Browse):
+    """The bulk-tag form: which rows (checked ids, or every row the filter, the Browse fields,
+    matches) and the change."""
 
     target: Literal["selected", "filter"] = "selected"
     ids: list[str] = Field(default_factory=list, max_length=10_000)
-    scenario: str = ""
-    edge_case: str = ""
-    tier: str = ""
-    status: str = ""
-    polarity: str = ""
-    q: str = ""
     after: str = ""
     add_scenario: str = ""
     remove_scenario: str = ""
@@ -93,8 +90,7 @@ class TagForm(BaseModel):
     mode: Literal["preview", "apply"] = "preview"
 
     def browse(self) -> Browse:
-        return Browse(scenario=self.scenario, edge_case=self.edge_case, tier=self.tier, status=self.status,
-                      polarity=self.polarity, q=self.q)
+        return Browse(**self._values())
 
     def change(self) -> TagChange:
         from goldset.curation import TagChange
