@@ -56,7 +56,7 @@ from goldset.store._text import (
 from goldset.store._text import dumps as json_dumps
 from goldset.store._text import loads as json_loads
 from goldset.store._text import raw_decode as json_raw_decode
-from goldset.store._transaction import Transaction
+from goldset.store._transaction import Transaction, same_files
 
 __all__ = [
     "BLANK_CHARS",
@@ -97,6 +97,7 @@ __all__ = [
     "parse_manifest",
     "predicate",
     "rebuild",
+    "same_files",
     "store_containing",
     "too_deep",
     "valid_id",

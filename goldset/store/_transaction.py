@@ -146,12 +146,8 @@ class Transaction:
         stays; the others are copied in (journaled first, like every new file); every live
         file not kept is dropped: journaled, out of the manifest at the commit, unlinked only
         after it (so a kill before the commit loses nothing, and one after leaves nothing)."""
-        live = {(p.name, p.bytes) for p in self.base.removed}
-        kept: set[str] = set()
-        for src in files:
-            if (src.name, src.stat().st_size) in live:
-                kept.add(src.name)
-                continue
+        kept, new = same_files(self.base.removed, files)
+        for src in new:
             self._add_removed_file(functools.partial(_copy_parquet, src))
         for p in self.base.removed:
             if p.name not in kept:
@@ -225,6 +221,20 @@ class Transaction:
             (self.root / REMOVED_DIR / p.name).unlink(missing_ok=True)
         self._added, self._removed_added = [], []
         self._close_journal(delete=True)
+
+
+def same_files(live: Sequence[PartInfo], files: Sequence[Path]) -> tuple[set[str], list[Path]]:
+    """Split another version's ``files`` into the names of those ``live`` already holds (same
+    name and size: the same immutable file, kept as it is) and those to copy in."""
+    have = {(p.name, p.bytes) for p in live}
+    kept: set[str] = set()
+    new: list[Path] = []
+    for src in files:
+        if (src.name, src.stat().st_size) in have:
+            kept.add(src.name)
+        else:
+            new.append(src)
+    return kept, new
 
 
 def _copy_parquet(src: Path, dest: Path) -> int:

@@ -27,6 +27,7 @@ from goldset.store import (
     PART_ROWS,
     Transaction,
     db,
+    same_files,
 )
 from goldset.vocab import OnDuplicate
 from goldset.workspace._dataset import Dataset, WriteResult
@@ -303,12 +304,8 @@ class Writer:
         import pyarrow.parquet as pq
 
         tx = self.tx
-        live = {(p.name, p.bytes) for p in tx.base.parts}
-        kept: set[str] = set()
-        for src in part_files:
-            if (src.name, src.stat().st_size) in live:
-                kept.add(src.name)
-                continue
+        kept, new = same_files(tx.base.parts, part_files)
+        for src in new:
             tmp, final = tx.new_part()
             shutil.copyfile(src, tmp)
             rows = pq.read_metadata(tmp).num_rows
