@@ -32,11 +32,14 @@ __all__ = [
     "CoverageGateFailed",
     "DuplicateIds",
     "GoldsetError",
+    "LaunchBlocked",
     "MergeConflict",
     "NotCheckedOut",
     "PermissionDenied",
     "ReadOnly",
+    "RegressionFound",
     "SpecError",
+    "StaleRun",
     "StoreError",
     "UnknownId",
     "UsageError",
@@ -79,6 +82,23 @@ class MergeConflict(CheckFailed):
 
     http_status = 409
     result: object | None = None
+
+
+class LaunchBlocked(CheckFailed):
+    """``goldset launch``: validation, the coverage gate or the run's launch bar says no (one
+    problem line per reason)."""
+
+
+class StaleRun(CheckFailed):
+    """A run evaluated on other data than the golden set now holds (the message says which
+    examples changed since); ``--allow-stale`` accepts it."""
+
+    http_status = 409
+
+
+class RegressionFound(CheckFailed):
+    """``run compare --fail-on-regression``: a scenario of those priorities got significantly
+    worse (one problem line each)."""
 
 
 class UsageError(GoldsetError):

@@ -21,6 +21,7 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "tag_scenarios": (frozenset({"pm"}), "tag examples with scenarios"),
     "set_tier": (frozenset({"pm"}), "set tiers"),
     "review": (frozenset({"pm"}), "approve, reject or retire examples"),
+    "launch_bar": (frozenset({"pm"}), "change the launch bar or the scoring of runs"),
     # Research: the examples themselves
     "import": (frozenset({"research"}), "import or add examples"),
     "remove": (frozenset({"research"}), "remove examples"),
@@ -32,6 +33,8 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     # Engineering: the machinery. Validating only reads (like the coverage gate): no action.
     "snapshot": (frozenset({"eng"}), "take snapshots"),
     "compact": (frozenset({"eng"}), "compact the store"),
+    # Runs are evidence about a model, added by those who run it (eng) or study it (research).
+    "runs": (frozenset({"eng", "research"}), "add or remove model runs"),
     "configure": (frozenset({"eng"}), "configure the workspace"),
     # A merge joins changes each branch's authors were admitted for; resolving a conflict
     # picks one of two admitted values. Anyone on the team may; a reader (no role) may not.

@@ -2,13 +2,14 @@
 
 Owns: bulk tagging by ids and/or ``--where`` (``_tag``), editing, updating and removing
 examples by id (``_edit``), reviewing (``_review``), the rule that an edit of what was approved
-goes back to draft (``_approval``), and the taxonomy edits of ``goldset.yaml`` (``_taxonomy``). Every write
+goes back to draft (``_approval``), the taxonomy edits of ``goldset.yaml`` (``_taxonomy``), and the launch bar's (``_launch_bar``). Every write
 goes through the write path of :mod:`goldset.workspace`.
 """
 
 from __future__ import annotations
 
 from goldset.curation._edit import edit, edit_texts, remove, update
+from goldset.curation._launch_bar import BarResult, EffectiveBar, set_launch_bar, show_launch_bar
 from goldset.curation._review import review
 from goldset.curation._tag import TagChange, TagResult, tag
 from goldset.curation._taxonomy import (
@@ -26,6 +27,8 @@ from goldset.curation._taxonomy import (
 )
 
 __all__ = [
+    "BarResult",
+    "EffectiveBar",
     "ScenarioFields",
     "ScenarioReport",
     "TagChange",
@@ -42,6 +45,8 @@ __all__ = [
     "remove_edge_case",
     "remove_scenario",
     "review",
+    "set_launch_bar",
+    "show_launch_bar",
     "show_scenario",
     "tag",
     "update",

@@ -156,6 +156,13 @@ def remove_scenario(ds: Dataset, sid: str, *, untag: bool = False, note: str | N
         if n and not untag:
             raise BadInput(f"{n} example(s) still carry scenario {sid!r}; retag them first, or pass --untag to remove the tag from them")
         delete_key(edit.doc.section(ds.name, "scenarios"), sid)
+        # Its own launch bar and scorer go with it (they name it; the spec would not validate).
+        node = edit.doc.dataset(ds.name)
+        for section in ("launch_bar", "scoring"):
+            part = node.get(section)
+            own = part.get("scenarios") if isinstance(part, dict) else None
+            if isinstance(own, dict) and sid in own:
+                delete_key(own, sid)
         edit.doc.validate()  # before touching the store: a spec problem must not follow an untag
         untagged = _untag(ds, "scenarios", sid, note=f"scenario {sid} removed").updated if n else 0
         edit.rows = untagged

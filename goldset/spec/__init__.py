@@ -7,6 +7,15 @@ round-trip YAML editing (``_yamledit``) used by every verb that changes the spec
 
 from __future__ import annotations
 
+from goldset.spec._launch import (
+    BUILTIN_METHODS,
+    DEFAULT_MIN_EXAMPLES_FOR_VERDICT,
+    Bar,
+    LaunchBar,
+    NegativeMode,
+    Scorer,
+    Scoring,
+)
 from goldset.spec._model import (
     MAX_ALIAS_EXPANSION,
     SPEC_FILE,
@@ -31,19 +40,26 @@ from goldset.spec._model import (
 from goldset.spec._yamledit import SpecDocument, append_key, delete_key, new_map
 
 __all__ = [
+    "BUILTIN_METHODS",
+    "DEFAULT_MIN_EXAMPLES_FOR_VERDICT",
     "MAX_ALIAS_EXPANSION",
     "SPEC_FILE",
+    "Bar",
     "DatasetSpec",
     "DupeScope",
     "Freshness",
     "Gate",
+    "LaunchBar",
     "Leakage",
     "NearDuplicates",
+    "NegativeMode",
     "Pii",
     "QueryLimits",
     "Requirements",
     "Review",
     "Scenario",
+    "Scorer",
+    "Scoring",
     "Shingles",
     "Spec",
     "SpecDocument",

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from goldset.errors import SpecError, WorkspaceError
+from goldset.spec._launch import LaunchBar, Scoring
 from goldset.store import predicate
 from goldset.vocab import Priority, Role, Status, unknown_message
 
@@ -200,6 +201,9 @@ class DatasetSpec(_Model):
     query: QueryLimits = Field(default_factory=QueryLimits)
     near_duplicates: NearDuplicates | None = None
     leakage: Leakage | None = None
+    #: How a model run's outputs are scored, and the bar a run must meet (goldset.runs).
+    scoring: Scoring = Field(default_factory=Scoring)
+    launch_bar: LaunchBar = Field(default_factory=LaunchBar)
 
     @field_validator("edge_cases", mode="before")
     @classmethod
@@ -230,6 +234,13 @@ class DatasetSpec(_Model):
             raise ValueError(f"default_tier: {_shown(self.default_tier)} is not one of tiers {self.tiers}")
         if self.leakage is not None and (bad := [t for t in self.leakage.fail_on_tiers if t not in self.tiers]):
             raise ValueError(unknown_message("tier", bad, self.tiers, "leakage.fail_on_tiers"))
+        for path, keys, known, kind in (
+            ("launch_bar.tiers", self.launch_bar.tiers, self.tiers, "tier"),
+            ("launch_bar.scenarios", self.launch_bar.scenarios, self.scenarios, "scenario"),
+            ("scoring.scenarios", self.scoring.scenarios, self.scenarios, "scenario"),
+        ):
+            if bad := [k for k in keys if k not in known]:
+                raise ValueError(unknown_message(kind, bad, known, path))
         for kind, ids in (("scenarios", self.scenarios), ("edge_cases", self.edge_cases)):
             for key in ids:
                 if not isinstance(key, str) or not valid_label(key):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from goldset.workspace._checkout import (
     Recorded,
+    head_commit,
     is_local_work,
     parse_recorded,
     read_recorded,
@@ -23,6 +24,7 @@ from goldset.workspace._doctor import doctor, verify_audit
 from goldset.workspace._users import UserInfo, UserResult, add_user, list_users, revoke_user
 from goldset.workspace._workspace import Workspace, find_root, managed_path
 from goldset.workspace._write import (
+    Guarded,
     SpecEdit,
     Writer,
     admit,
@@ -34,6 +36,7 @@ from goldset.workspace._write import (
 
 __all__ = [
     "Dataset",
+    "Guarded",
     "OnDuplicate",
     "Recorded",
     "SpecEdit",
@@ -49,6 +52,7 @@ __all__ = [
     "editing_spec",
     "find_root",
     "guarding",
+    "head_commit",
     "is_local_work",
     "list_users",
     "managed_path",

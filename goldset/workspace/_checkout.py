@@ -130,14 +130,19 @@ def is_local_work(manifest: Manifest, recorded: Recorded) -> bool:
     return manifest.version is None and manifest.base is not None and manifest.base == recorded.version
 
 
+def head_commit(root: Path, short: bool = False) -> str | None:
+    """The checked-out commit's id (None outside git or before the first commit)."""
+    try:
+        proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet", *(["--short=12"] if short else []), "HEAD"],
+                              cwd=root, capture_output=True, text=True, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"})
+    except OSError:
+        return None
+    return proc.stdout.strip() or None
+
+
 def _commit(root: Path) -> str:
     """The short id of the checked-out commit, for messages (the error path only)."""
-    try:
-        proc = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True,
-                              text=True, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"})
-    except OSError:
-        return "HEAD"
-    return proc.stdout.strip() or "HEAD"
+    return head_commit(root, short=True) or "HEAD"
 
 
 def _expects(recorded: Recorded) -> str:

@@ -23,7 +23,7 @@ STATE_DIR = ".goldset"
 
 
 #: Top-level names of a workspace whose files only goldset (or git/DVC) writes.
-_MANAGED = ("datasets", "expectations", ".dvc", ".git", STATE_DIR)
+_MANAGED = ("datasets", "runs", "expectations", ".dvc", ".git", STATE_DIR)
 
 
 def managed_path(path: Path) -> str | None:

@@ -30,7 +30,7 @@ from goldset.store import file_lock
 from goldset.workspace._dataset import Dataset, WriteResult
 from goldset.workspace._writer import Writer
 
-__all__ = ["SpecEdit", "Writer", "admit", "editing_spec", "guarding", "record", "writing"]
+__all__ = ["Guarded", "SpecEdit", "Writer", "admit", "editing_spec", "guarding", "record", "writing"]
 
 #: Seconds a spec edit waits for another one to finish.
 SPEC_LOCK_TIMEOUT = 30.0
@@ -143,13 +143,31 @@ def editing_spec(
 
 
 # -- other files -----------------------------------------------------------------------------
+class Guarded:
+    """A write to another file in progress: fill ``rows``/``ids``/``detail`` for the audit
+    line; ``audited = False`` to skip it."""
+
+    def __init__(self, note: str | None, audited: bool) -> None:
+        self.note = note
+        self.audited = audited
+        self.rows = 0
+        self.ids: list[str] = []
+        self.detail: dict[str, Any] = {}
+
+
 @contextlib.contextmanager
 def guarding(
-    ds: Dataset, action: str, *, op: str, note: str | None = None, audited: bool = True
-) -> Iterator[None]:
-    """Admit a write to a file outside the store and the spec (a suite, a commit); audit it
+    ds: Dataset, action: str, *, op: str, note: str | None = None, audited: bool = True,
+    lock: str | None = None, lock_timeout: float | None = None,
+) -> Iterator[Guarded]:
+    """Admit a write to a file outside the store and the spec (a suite, a commit, a run);
+    hold the lock file ``lock`` (a name under ``.goldset/``) for the block when given; audit it
     on success unless ``audited`` is false."""
-    admit(ds, action)
-    yield
-    if audited:
-        record(ds, op, note=note)
+    admit(ds, action)  # before the lock: a read-only revision gets no .goldset/ of its own
+    g = Guarded(note, audited)
+    timeout = ds.workspace.lock_timeout if lock_timeout is None else lock_timeout
+    busy = f"another goldset process has held {lock} for {timeout:.0f} s; try again"
+    with file_lock(ds.workspace.state_dir() / lock, timeout, busy) if lock is not None else contextlib.nullcontext():
+        yield g
+    if g.audited:
+        record(ds, op, rows=g.rows, ids=g.ids, note=g.note, detail=g.detail)
