@@ -131,3 +131,20 @@ def server(served_ws: Path) -> Iterator[Any]:
 
     with serve(served_ws) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A real Chromium (Debian's, else one on PATH) driven by Playwright; skips without one."""
+    import os
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    exe = "/usr/lib/chromium/chromium" if os.path.exists("/usr/lib/chromium/chromium") else shutil.which("chromium")
+    if exe is None:
+        pytest.skip("no Chromium on this machine (apt install chromium)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=["--no-sandbox"])
+        try:
+            yield b
+        finally:
+            b.close()

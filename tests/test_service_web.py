@@ -8,7 +8,6 @@ server for the read-only checks (hostile text, page widths, screenshots)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import struct
@@ -37,24 +36,6 @@ HOSTILE_NOTE = "<script>alert(5)</script> note"
 #: Scenario and edge-case ids may hold any printable character (the spec's rule for labels).
 HOSTILE_SCENARIO = '<b onmouseover="alert(6)">gifts/odd</b>'
 HOSTILE_EDGE_ID = '"><svg onload=alert(7)>'
-
-
-def _chromium() -> str | None:
-    path = "/usr/lib/chromium/chromium"
-    return path if os.path.exists(path) else shutil.which("chromium")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    exe = _chromium()
-    if exe is None:
-        pytest.skip("no Chromium on this machine (apt install chromium)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=["--no-sandbox"])
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @dataclass

@@ -58,12 +58,16 @@ WRITES: dict[str, Callable[[Dataset, Path], Any]] = {
     # "refund number 0/1/2": 2 words of 4 in common; retiring all but the oldest changes two rows
     "find_near_duplicates": lambda ds, tmp: goldset.find_near_duplicates(ds, threshold=0.5, retire=True),
     "redact_pii": lambda ds, tmp: goldset.redact_pii(ds, ["r0"]),
+    "add_run": lambda ds, tmp: goldset.add_run(ds, _run_file(tmp), "a-run"),
+    "remove_run": lambda ds, tmp: goldset.remove_run(ds, "a-run"),
+    "set_launch_bar": lambda ds, tmp: goldset.set_launch_bar(ds, "priority", "P0", {"min_pass_rate": 0.9}),
 }
 #: Public functions that only read (or create a workspace from nothing).
 READS = {
     "list_examples", "run_query", "show", "stats", "compute_coverage", "check_gate", "validate",
     "run_check", "diff", "version_log", "open_revision", "init_workspace",
     "find_leakage", "leakage_gate",
+    "list_runs", "run_report", "compare_runs", "launch", "show_launch_bar",
     # doctor reads; its repair of a damaged store goes through guarding() (tested with doctor)
     "doctor",
 }
@@ -72,6 +76,12 @@ READS = {
 def _jsonl(tmp: Path) -> Path:
     path = tmp / "more.jsonl"
     path.write_text(json.dumps({"id": "imp", "input": "imported"}) + "\n", encoding="utf-8")
+    return path
+
+
+def _run_file(tmp: Path) -> Path:
+    path = tmp / "run.jsonl"
+    path.write_text(json.dumps({"id": "r1", "output": "x"}) + "\n", encoding="utf-8")
     return path
 
 
@@ -144,7 +154,7 @@ def test_every_write_verb_checks_the_role_and_audits_the_refusal(verb: str, vers
 
     root = tmp_path / "ws"
     shutil.copytree(versioned.root, root, symlinks=True)
-    role = "research" if verb in ("compact", "generate_suite") else "eng"
+    role = "research" if verb in ("compact", "generate_suite") else "pm" if verb in ("add_run", "remove_run") else "eng"
     spec = (root / "goldset.yaml").read_text(encoding="utf-8")
     (root / "goldset.yaml").write_text(spec + f"    roles: {{admin@example.com: admin, nobody@example.com: {role}}}\n", encoding="utf-8")
     ws = Workspace(root, user="nobody@example.com")

@@ -49,6 +49,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "user": ("goldset.cli.user", "Users of the server: tokens and roles (add, list, revoke)."),
     "check": ("goldset.cli.check", "CI gate: validate + coverage gate, one JSON document, one exit code."),
     "dupes": ("goldset.cli.dupes", "Near-duplicate inputs (MinHash LSH), probable label conflicts; tag or retire them."),
+    "run": ("goldset.cli.run", "Model runs: add outputs, report against the launch bar, compare two runs."),
+    "launch": ("goldset.cli.launch", "May this run's model ship? Validation + coverage gate + launch bar, one exit code."),
+    "bar": ("goldset.cli.bar", "The launch bar a model run must meet: show, set (PM)."),
     "leakage": ("goldset.cli.leakage", "Golden inputs found in training data (JSONL, CSV, Parquet), exactly or nearly."),
 }
 

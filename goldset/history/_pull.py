@@ -28,6 +28,8 @@ class Pulled(BaseModel):
     rows: int | None = None
     version: str | None = Field(default=None, description="the version id the commit names")
     detail: str | None = None
+    #: The dataset's model runs (runs/<name>.dvc): None when the commit records none.
+    runs: Status | None = None
 
 
 class PullResult(BaseModel):
@@ -47,8 +49,40 @@ def pull(ws: Workspace, dataset: str | None = None, *, force: bool = False) -> P
     commit = vcs.git(root, "rev-parse", "--short=12", "HEAD").stdout.strip()
     result = PullResult(commit=commit, remote=default_remote(root))
     for name in names:
-        result.datasets.append(_pull_one(ws.dataset(name), commit, result.remote, force))
+        pulled = _pull_one(ws.dataset(name), commit, result.remote, force)
+        pulled.runs = _pull_runs(ws, name, commit, result.remote, force)
+        result.datasets.append(pulled)
     return result
+
+
+def _pull_runs(ws: Workspace, name: str, commit: str, remote: str | None, force: bool) -> Status | None:
+    """Check out the runs the commit records (``runs/<name>.dvc``). Runs added here since the
+    last snapshot are kept unless ``force``: DVC would replace the whole directory."""
+    from goldset.runs import lock_path, runs_dir
+
+    root = ws.root
+    target = f"runs/{name}.dvc"
+    if not (root / target).is_file():
+        return None
+    here = runs_dir(ws, name)
+    busy = f"{here}: another goldset process is adding or removing a run; try again when it has finished"
+    with file_lock(lock_path(ws, name), 60.0, busy):
+        if here.is_dir():
+            if vcs.dvc(root, "status", "-q", target, check=False).returncode == 0:
+                return "up to date"
+            if not force:
+                return "local changes"
+        if vcs.dvc(root, "checkout", "-q", "--force", target, check=False).returncode == 0:
+            return "checked out"
+        if remote is None:
+            raise VcsError(f"the runs of {name} at commit {commit} are not in this machine's DVC cache and no DVC "
+                           "remote is configured: ask whoever snapshotted them to push, or add the remote")
+        fetched = vcs.dvc(root, "pull", "-q", "--force", "-r", remote, target, check=False)
+        if fetched.returncode != 0:
+            lines = (fetched.stderr or fetched.stdout).strip().splitlines()
+            raise VcsError(f"could not fetch the runs of {name} at commit {commit} from DVC remote {remote!r}: "
+                           f"{lines[-1] if lines else fetched.returncode}")
+        return "fetched"
 
 
 def _pull_one(ds: Dataset, commit: str, remote: str | None, force: bool) -> Pulled:

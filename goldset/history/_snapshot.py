@@ -18,7 +18,7 @@ from goldset.errors import UsageError, VcsError, WorkspaceError
 from goldset.history import _vcs as vcs
 from goldset.history._reports import ReportsResult, write_reports
 from goldset.spec import SPEC_FILE
-from goldset.store import LOCK_FILE
+from goldset.store import LOCK_FILE, file_lock
 from goldset.workspace import Workspace, admit, read_recorded, record_version, writing
 
 _CONFLICT = re.compile(rb"^(<{7}|>{7})( |$)", re.MULTILINE)
@@ -47,6 +47,8 @@ def snapshot_paths(root: Path, dataset: str) -> list[str]:
         f"datasets/{dataset}.dvc",
         "datasets/.gitignore",
         f"datasets/{dataset}.audit.jsonl",
+        f"runs/{dataset}.dvc",
+        "runs/.gitignore",
         SPEC_FILE,
         "expectations",
         "reports",
@@ -175,6 +177,7 @@ def snapshot(
             tx.commit(seal=True)
         vcs.dvc(root, "add", "-q", f"datasets/{name}")
         record_version(root, name, tx.base)
+        _track_runs(ws, name)
         # The reports describe exactly the data committed: made under the lock, from the
         # sealed generation `dvc add` hashed (after record_version: reads check that the store
         # is the version the .dvc file names). A failing gate or validation is recorded, not raised.
@@ -198,13 +201,27 @@ def snapshot(
 
     result.remote = default_remote(root)
     if push and result.remote:
-        proc = vcs.dvc(root, "push", "-q", "-r", result.remote, f"datasets/{name}.dvc", check=False)
+        targets = [f"datasets/{name}.dvc"] + ([f"runs/{name}.dvc"] if (root / "runs" / f"{name}.dvc").is_file() else [])
+        proc = vcs.dvc(root, "push", "-q", "-r", result.remote, *targets, check=False)
         if proc.returncode == 0:
             result.pushed = True
         else:
             lines = (proc.stderr or proc.stdout).strip().splitlines()
             result.push_error = lines[-1] if lines else f"exit code {proc.returncode}"
     return result
+
+
+def _track_runs(ws: Workspace, name: str) -> None:
+    """``dvc add`` the dataset's runs (under the runs lock, so no run lands half-way through
+    hashing); a directory no run was ever added to is left alone."""
+    from goldset.runs import lock_path, runs_dir
+
+    here = runs_dir(ws, name)
+    if not here.is_dir():
+        return
+    busy = f"{here}: another goldset process is adding or removing a run; snapshot again when it has finished"
+    with file_lock(lock_path(ws, name), ws.lock_timeout, busy):
+        vcs.dvc(ws.root, "add", "-q", f"runs/{name}")
 
 
 def push_failed(result: SnapshotResult) -> VcsError:

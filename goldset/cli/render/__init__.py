@@ -22,6 +22,8 @@ doctor         DoctorReport
 checkout       PullResult (pull)
 merge          MergeResult (merge)
 hygiene        DupesReport (dupes), LeakageReport (leakage)
+runs           RunInfo (run list/show/add/remove), RunReport (run report; HTML: the library's page),
+               Comparison (run compare), LaunchReport (launch), EffectiveBar and BarResult (bar)
 =============  ===============================================================================
 
 ``_rows`` holds the shared pieces: cells, JSON, Markdown tables, and the one place rich tables
@@ -42,6 +44,8 @@ ROW_FORMATS = ("table", "json", "jsonl", "csv", "markdown")
 REPORT_FORMATS = ("table", "json", "markdown")
 #: The coverage report also renders as one self-contained HTML page.
 COVERAGE_FORMATS = (*REPORT_FORMATS, "html")
+#: A run report also renders as one self-contained HTML page with plots.
+RUN_REPORT_FORMATS = (*REPORT_FORMATS, "html")
 #: Results of an action (writes, snapshot, init, taxonomy edits): a summary, or JSON for scripts.
 RESULT_FORMATS = ("table", "json")
 
@@ -82,6 +86,13 @@ _MODULES: dict[str, str] = {
     "MergeResult": "merge",
     "DupesReport": "hygiene",
     "LeakageReport": "hygiene",
+    "RunInfo": "runs",
+    "RunAdded": "runs",
+    "RunReport": "runs",
+    "Comparison": "runs",
+    "LaunchReport": "runs",
+    "EffectiveBar": "runs",
+    "BarResult": "runs",
     "rows": "rows",
     "record": "rows",
     "examples": "rows",
