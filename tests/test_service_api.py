@@ -449,6 +449,9 @@ WRITES: list[tuple[str, str, str, dict[str, Any]]] = [
     ("DELETE", "/api/v1/datasets/{dataset}/scenarios/{sid}", f"{API}/scenarios/small_talk", {"params": {"untag": "true"}}),
     ("POST", "/api/v1/datasets/{dataset}/edge-cases", f"{API}/edge-cases", {"json": {"id": "w_edge"}}),
     ("DELETE", "/api/v1/datasets/{dataset}/edge-cases/{eid}", f"{API}/edge-cases/typo", {"params": {"untag": "true"}}),
+    ("POST", "/api/v1/datasets/{dataset}/runs", f"{API}/runs",
+     {"files": {"file": ("w.jsonl", b'{"id": "refund-002", "output": "x"}\n')}, "data": {"name": "w-run", "skip_unknown": "true"}}),
+    ("DELETE", "/api/v1/datasets/{dataset}/runs/{name}", f"{API}/runs/w-run", {}),
 ]
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import os
 import re
 import threading
 from collections.abc import Iterator
@@ -61,6 +60,8 @@ DENIED = {
     ("DELETE", "/api/v1/datasets/{dataset}/scenarios/{sid}"): "research",
     ("POST", "/api/v1/datasets/{dataset}/edge-cases"): "eng",           # edge_case_taxonomy: pm, research
     ("DELETE", "/api/v1/datasets/{dataset}/edge-cases/{eid}"): "eng",
+    ("POST", "/api/v1/datasets/{dataset}/runs"): "pm",                  # runs: eng, research
+    ("DELETE", "/api/v1/datasets/{dataset}/runs/{name}"): "pm",
 }
 
 
@@ -103,15 +104,7 @@ def sec(_served_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         ws = Workspace(root, user=USERS["admin"])
         tokens = {READER: users_mod.Users(ws.state_dir()).add(READER, by=USERS["admin"]),
                   GONE: add_user(ws, GONE, "pm").token or ""}
-        saved = os.environ.get("TMPDIR")
-        os.environ["TMPDIR"] = str(tmp)
-        try:
-            server = stack.enter_context(serve(root, "--max-upload-mb", "1"))
-        finally:
-            if saved is None:
-                del os.environ["TMPDIR"]
-            else:
-                os.environ["TMPDIR"] = saved
+        server = stack.enter_context(serve(root, "--max-upload-mb", "1", tmpdir=tmp))
         with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {tokens[GONE]}"}) as c:
             assert c.get("/api/v1/me").json()["email"] == GONE  # the token works, until revoked
         with _login(server.url, tokens[GONE]) as browser:

@@ -6,8 +6,9 @@ lock, audit), as the authenticated user.
 The routes are thin adapters: a request model in, one library call, the library's result
 model out (errors are the library's, mapped to HTTP statuses in ``_app``). They live in
 ``_api_examples`` (examples: list, show, add, import, edit, tag, review), ``_api_taxonomy``
-(scenarios, edge cases) and ``_api_reports`` (stats, coverage, validation, versions, diff,
-audit); ``_api_common`` holds what they share, this module :func:`router`, the entry point.
+(scenarios, edge cases), ``_api_reports`` (stats, coverage, validation, versions, diff,
+audit) and ``_api_runs`` (model runs: report, compare, launch); ``_api_common`` holds what
+they share, this module :func:`router`, the entry point.
 
 The dataset comes from the path (``/api/v1/datasets/{dataset}/...``) and is resolved only by
 :func:`dataset` (the spec's ``dataset_name``): an unknown or malformed name is a 404 before
@@ -35,7 +36,7 @@ class Me(BaseModel):
 
 
 def router() -> APIRouter:
-    from goldset.service import _api_examples, _api_reports, _api_taxonomy
+    from goldset.service import _api_examples, _api_reports, _api_runs, _api_taxonomy
 
     r = protected_router(tags=["datasets"])  # bodies are capped for every route by _limits.BodyLimit
 
@@ -53,4 +54,5 @@ def router() -> APIRouter:
     _api_reports.add_routes(r)
     _api_examples.add_routes(r)
     _api_taxonomy.add_routes(r)
+    _api_runs.add_routes(r)
     return r

@@ -6,6 +6,10 @@ partial file is deleted: nothing reaches the dataset.
 A browser's form post authenticated by its session cookie has had its form parsed already,
 by the CSRF check, which reads the ``csrf_token`` field (Starlette spools its file parts to
 disk past 1 MB); then the parsed file is copied, with the same limit.
+
+The import takes its options in the query string, so its body holds the file alone;
+:func:`receive_form` also takes the short text fields a route names (a run's name, model and
+parameters), each at most :data:`MAX_FIELD_BYTES`.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -67,11 +72,23 @@ def safe_name(filename: str | None) -> str:
     return name or "upload"
 
 
+@dataclass
+class Received:
+    """An uploaded file (in its own temporary directory: the caller removes ``path.parent``)
+    and the text fields sent with it, each name's values in order."""
+
+    path: Path
+    fields: dict[str, list[str]] = field(default_factory=dict)
+
+
 class _Upload:
     """The state of one streamed multipart body."""
 
-    def __init__(self, directory: Path, limit: int) -> None:
+    def __init__(self, directory: Path, limit: int, allowed: Collection[str] = (), max_parts: int = MAX_PARTS) -> None:
         self.directory, self.limit = directory, limit
+        self.allowed, self.max_parts = allowed, max_parts
+        self.fields: dict[str, list[str]] = {}
+        self._value = bytearray()
         self.path: Path | None = None
         self.out: IO[bytes] | None = None
         self.size = 0
@@ -88,9 +105,10 @@ class _Upload:
     # python-multipart callbacks (synchronous; file data is written after each chunk, off the loop)
     def on_part_begin(self) -> None:
         self.parts += 1
-        if self.parts > MAX_PARTS:
-            raise UsageError(f"too many parts in the upload (at most {MAX_PARTS}): send the file in field {FILE_FIELD!r}")
+        if self.parts > self.max_parts:
+            raise UsageError(f"too many parts in the upload (at most {self.max_parts}): send the file in field {FILE_FIELD!r}")
         self._headers, self._field, self._in_file, self._field_bytes = {}, None, False, 0
+        self._value = bytearray()
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
         self._header_name += data[start:end]
@@ -109,7 +127,7 @@ class _Upload:
             self.open_file(name, options[b"filename"].decode("utf-8", "replace"))
             self._in_file = True
         else:
-            check_field(name)
+            check_field(name, self.allowed)
             self._field = name
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
@@ -121,6 +139,15 @@ class _Upload:
             self._field_bytes += end - start
             if self._field_bytes > MAX_FIELD_BYTES:
                 raise UsageError(f"field {self._field!r} of the upload is longer than {MAX_FIELD_BYTES} bytes")
+            if self._field in self.allowed:
+                self._value += data[start:end]
+
+    def on_part_end(self) -> None:
+        if self._field is not None and self._field in self.allowed:
+            self.add_field(self._field, self._value.decode("utf-8", "replace"))
+
+    def add_field(self, name: str, value: str) -> None:
+        self.fields.setdefault(name, []).append(value)
 
     def on_end(self) -> None:
         self.ended = True
@@ -151,16 +178,26 @@ class _Upload:
         return self.path
 
 
-def check_field(name: str) -> None:
-    if name != CSRF_FIELD:
-        raise UsageError(f"the upload has a field {name!r}: send only the file (field {FILE_FIELD!r}); "
-                         "options go in the query string (?on_duplicate=skip&dry_run=true)")
+def check_field(name: str, allowed: Collection[str] = ()) -> None:
+    if name == CSRF_FIELD or name in allowed:
+        return
+    if allowed:
+        raise UsageError(f"the upload has a field {name!r}: send the file (field {FILE_FIELD!r}) "
+                         f"and only the fields {', '.join(sorted(allowed))}")
+    raise UsageError(f"the upload has a field {name!r}: send only the file (field {FILE_FIELD!r}); "
+                     "options go in the query string (?on_duplicate=skip&dry_run=true)")
 
 
 async def receive_upload(request: Request, limit: int) -> Path:
     """The uploaded file, in a new private temporary directory (the caller removes
     ``path.parent``). 413 past ``limit`` bytes of file, 400 for a body that is not one file
     in multipart field ``file``."""
+    return (await receive_form(request, limit)).path
+
+
+async def receive_form(request: Request, limit: int, fields: Collection[str] = (), max_parts: int = MAX_PARTS) -> Received:
+    """:func:`receive_upload`, with the text fields named in ``fields`` (any other is a 400),
+    in at most ``max_parts`` parts."""
     mime, params = parse_options_header(request.headers.get("content-type"))
     if mime != b"multipart/form-data" or not params.get(b"boundary"):
         raise UsageError(f"send the file as multipart/form-data, in field {FILE_FIELD!r} (curl -F file=@examples.jsonl)")
@@ -168,7 +205,7 @@ async def receive_upload(request: Request, limit: int) -> Path:
     if declared.isdigit() and int(declared) > limit + FRAMING_ALLOWANCE:
         raise _too_large(limit)  # before reading a byte of it
     directory = Path(tempfile.mkdtemp(prefix="goldset-upload-"))
-    upload = _Upload(directory, limit)
+    upload = _Upload(directory, limit, frozenset(fields), max_parts)
     try:
         stream = request.stream()
         try:
@@ -178,7 +215,7 @@ async def receive_upload(request: Request, limit: int) -> Path:
         else:
             await _stream(stream, first, params[b"boundary"], upload)
         upload.close()
-        return upload.result()
+        return Received(upload.result(), upload.fields)
     except BaseException:
         upload.close()
         shutil.rmtree(directory, ignore_errors=True)
@@ -190,7 +227,7 @@ async def _stream(stream: AsyncIterator[bytes], first: bytes, boundary: bytes, u
         "on_part_begin": upload.on_part_begin, "on_header_field": upload.on_header_field,
         "on_header_value": upload.on_header_value, "on_header_end": upload.on_header_end,
         "on_headers_finished": upload.on_headers_finished, "on_part_data": upload.on_part_data,
-        "on_end": upload.on_end,
+        "on_part_end": upload.on_part_end, "on_end": upload.on_end,
     })
     try:
         chunk = first
@@ -213,7 +250,11 @@ async def _copy_parsed(request: Request, upload: _Upload) -> None:
     form = await request.form()
     for name, value in form.multi_items():
         if not isinstance(value, UploadFile):
-            check_field(name)
+            check_field(name, upload.allowed)
+            if name in upload.allowed:
+                if len(value.encode()) > MAX_FIELD_BYTES:
+                    raise UsageError(f"field {name!r} of the upload is longer than {MAX_FIELD_BYTES} bytes")
+                upload.add_field(name, value)
             continue
         upload.open_file(name, value.filename or "")
         while data := await value.read(COPY_CHUNK):

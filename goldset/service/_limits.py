@@ -1,9 +1,9 @@
 """A cap on every request body, enforced before anything reads it (routing, the login check,
 form parsing for the CSRF check): an anonymous client cannot make the server hold or spool an
-unbounded body. The import route may carry up to the server's ``--max-upload-mb``; every other
-request :data:`MAX_BODY`. A declared ``Content-Length`` over the cap is refused at once; a
-chunked body is counted as it streams and cut off at the cap. Either way: 413, the usual
-error shape, nothing written."""
+unbounded body. The upload routes (an import, a run) may carry up to the server's
+``--max-upload-mb``; every other request :data:`MAX_BODY`. A declared ``Content-Length`` over
+the cap is refused at once; a chunked body is counted as it streams and cut off at the cap.
+Either way: 413, the usual error shape, nothing written."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import json
 import re
 from typing import Any
 
-#: Largest body of any request but an import (bulk adds, forms).
+#: Largest body of any request but an upload (bulk adds, forms).
 MAX_BODY = 16 * 1024 * 1024
-_IMPORT = re.compile(r"^/api/v1/datasets/[^/]+/import$")
+_IMPORT = re.compile(r"^/api/v1/datasets/[^/]+/(import|runs)$")
 
 
 class BodyLimit:

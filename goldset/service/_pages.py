@@ -5,7 +5,8 @@ Every page route is in :func:`router` (behind the login); :func:`public_router` 
 the login form and the static files. The pages call the library directly, as the
 authenticated user; they live in ``_pages_coverage`` (datasets, dashboard, scenario),
 ``_pages_examples`` (browser, example, bulk tagging), ``_pages_curation`` (review queue,
-taxonomy editor) and ``_pages_history`` (versions, diff, audit log). Fragment routes (under
+taxonomy editor), ``_pages_history`` (versions, diff, audit log) and ``_pages_runs`` (model
+runs: list, report and launch verdict, comparison). Fragment routes (under
 ``/d/{dataset}/fragments/``) answer a POST with pieces of HTML whose ids name the elements
 they replace; ``docs/web.md`` describes what each role sees.
 """
@@ -79,8 +80,14 @@ def router() -> APIRouter:
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
-    from goldset.service import _pages_coverage, _pages_curation, _pages_examples, _pages_history
+    from goldset.service import (
+        _pages_coverage,
+        _pages_curation,
+        _pages_examples,
+        _pages_history,
+        _pages_runs,
+    )
 
-    for module in (_pages_coverage, _pages_examples, _pages_curation, _pages_history):
+    for module in (_pages_coverage, _pages_examples, _pages_curation, _pages_history, _pages_runs):
         r.include_router(module.router())
     return r

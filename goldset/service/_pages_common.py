@@ -113,7 +113,8 @@ def dataset_ctx(request: Request, ws: Workspace, name: str) -> Ctx:
 #: Which navigation entry a page belongs to.
 _NAV = {"coverage.html": "coverage", "scenario.html": "coverage", "examples.html": "examples",
         "example.html": "examples", "review.html": "review", "taxonomy.html": "taxonomy",
-        "versions.html": "versions", "diff.html": "versions", "audit.html": "audit"}
+        "versions.html": "versions", "diff.html": "versions", "audit.html": "audit",
+        "runs.html": "runs", "run.html": "runs", "run_compare.html": "runs"}
 
 
 def page(request: Request, ctx: Ctx, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:

@@ -59,13 +59,15 @@ class Server:
 
 
 @contextmanager
-def serve(root: Path, *args: str) -> Iterator[Server]:
-    """`goldset -C ROOT serve --port P ARGS` until the block ends; waits until it answers."""
+def serve(root: Path, *args: str, tmpdir: Path | None = None) -> Iterator[Server]:
+    """`goldset -C ROOT serve --port P ARGS` until the block ends; waits until it answers.
+    ``tmpdir``: the server's TMPDIR (where it stages uploads), for tests that look there."""
     port = free_port()
     log = root.parent / f"serve-{port}.log"
+    child_env = env() if tmpdir is None else {**env(), "TMPDIR": str(tmpdir)}
     with open(log, "wb") as out:
         proc = subprocess.Popen([str(BIN / "goldset"), "-C", str(root), "serve", "--port", str(port), *args],
-                                stdout=out, stderr=subprocess.STDOUT, env=env())
+                                stdout=out, stderr=subprocess.STDOUT, env=child_env)
     url = f"http://127.0.0.1:{port}"
     tokens = json.loads((root.parent / TOKENS_FILE).read_text(encoding="utf-8"))
     try:
