@@ -19,6 +19,10 @@ demo: $(STAMP)
 	$(GOLDSET) stats
 	$(GOLDSET) validate
 	$(GOLDSET) coverage
+	$(GOLDSET) run add demo/baseline-run.jsonl --name baseline --model demo-model-v1 --replace
+	$(GOLDSET) run add demo/candidate-run.jsonl --name candidate --model demo-model-v2 --replace
+	$(GOLDSET) run compare baseline candidate
+	$(GOLDSET) run report candidate
 
 # The web app and API over this repository's demo workspace (http://127.0.0.1:8000).
 # First: goldset user add you@example.com --role admin (prints your token once).
