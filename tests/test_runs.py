@@ -147,8 +147,10 @@ def test_a_run_of_other_data_is_refused_naming_what_changed(ws: Workspace, tmp_p
 def test_the_dvc_launch_stage_shows_a_models_change_per_scenario(ws: Workspace, tmp_path: Path) -> None:
     ds = ws.dataset()
     set_launch_bar(ds, "default", None, {"min_examples_for_verdict": 1})
+    before = (ws.root / "dvc.yaml").read_text(encoding="utf-8")
     add_run(ds, _outputs(tmp_path, "a"), "base")
     stages = (ws.root / "dvc.yaml").read_text(encoding="utf-8")
+    assert stages.startswith(before.rstrip("\n"))  # the stage is added; the rest stays byte for byte
     assert "launch:" in stages and "--latest --metrics reports/launch.json --exit-zero" in stages
     dvc(ws.root, "repro", "launch")
     first = json.loads((ws.root / "reports" / "launch.json").read_text(encoding="utf-8"))

@@ -175,6 +175,7 @@ def ensure_launch_stage(ws: Workspace, dataset: str) -> str | None:
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 4096  # a long cmd stays on one line
+    yaml.indent(mapping=2, sequence=4, offset=2)  # the style of the dvc.yaml init writes
     try:
         doc = yaml.load(path.read_text(encoding="utf-8"))
     except (YAMLError, UnicodeDecodeError):
