@@ -284,3 +284,17 @@ def test_removing_a_scenario_removes_its_own_bar_and_scorer(ws: Workspace) -> No
     ws.reload_spec()
     spec_now = ws.dataset().spec
     assert "billing" not in spec_now.launch_bar.scenarios and "billing" not in spec_now.scoring.scenarios
+
+
+def test_a_partial_run_reports_but_never_launches(ws: Workspace, tmp_path: Path) -> None:
+    ds = ws.dataset()
+    set_launch_bar(ds, "default", None, {"min_examples_for_verdict": 1})
+    add_run(ds, _outputs(tmp_path, "part", [o for o in OUTPUTS if o["id"] != "r2"]), "part", partial=True)
+    report = run_report(ds, "part")
+    assert (report.overall.n, report.overall.failed, report.verdict) == (4, 0, "pass")  # r2 left out, not failed
+    result = launch(ds, "part")
+    assert not result.passed and result.run_verdict == "pass"
+    assert any("partial: 1 of 5 counted examples have no output" in f for f in result.failures)
+    add_run(ds, _outputs(tmp_path, "whole", [o for o in OUTPUTS if o["id"] != "r2"]), "whole")
+    whole = run_report(ds, "whole")  # without --partial the missing r2 is a failure ("no output")
+    assert (whole.overall.n, whole.overall.failed, whole.overall.no_output) == (5, 1, 1)

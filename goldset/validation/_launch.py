@@ -3,7 +3,8 @@ its coverage gate and the run's launch bar, all on the same golden set revision.
 
 The run must have been evaluated on the examples the store holds now: if any counted example
 was added, removed or changed since (by fingerprint; provenance does not count), the run is
-refused, naming them, unless ``allow_stale`` (then the report says so).
+refused, naming them, unless ``allow_stale`` (then the report says so). A ``--partial`` run
+that left counted examples out never launches.
 """
 
 from __future__ import annotations
@@ -54,7 +55,14 @@ def launch(ds: Dataset, run: str, *, allow_stale: bool = False, sample: int = 20
     if is_stale:
         assert stale is not None
         failures.append(f"stale run accepted with --allow-stale: {stale.summary()}")
-    passed = check.passed and report.verdict == "pass"
+    # A partial run is evidence about part of the set: fine to report and compare, never a
+    # launch of the whole (its missing examples would otherwise pass unseen).
+    info = report.run
+    missing = info.counted - info.answered
+    if info.partial and missing:
+        failures.append(f"run {run!r} is partial: {missing:,} of {info.counted:,} counted examples have no output; "
+                        "a launch needs a run over the whole set")
+    passed = check.passed and report.verdict == "pass" and not (info.partial and missing)
     return LaunchReport(
         dataset=ds.name, run=run, passed=passed, validation_passed=check.validation_passed,
         coverage_gate_passed=check.coverage_gate_passed, run_verdict=report.verdict, stale=is_stale,
