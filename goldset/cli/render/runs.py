@@ -113,11 +113,18 @@ def render_report(report: RunReport, fmt: str, *, color: bool = False, **_: Any)
         parts.append(f"\nnote: {report.staleness.summary()}\n")
     if report.staleness_error:
         parts.append(f"\nnote: not compared with the current data: {report.staleness_error}\n")
+    order = {t.id: i for i, t in enumerate(report.tiers)}
+
+    def by_tier(s: Any) -> str:  # the scenario x tier cells: passed/n per tier, strictest first
+        cells = sorted(s.tiers.items(), key=lambda tc: order.get(tc[0], len(order)))
+        return ", ".join(f"{t} {c.passed:,}/{c.n:,}" for t, c in cells)
+
     rows = [[s.id, s.priority + (" (blocking)" if s.blocking else ""), f"{s.n:,}", f"{s.failed:,}", _rate(s),
-             _pct(s.negatives.pass_rate), _ms(s.latency_p95_ms), _usd(s.cost_per_1k_usd), _VERDICT[s.verdict],
-             "; ".join(s.reasons)] for s in sorted(report.scenarios, key=lambda s: (not s.blocking, s.verdict == "pass", s.priority, s.id))]
-    parts.append("\n" + _out(["scenario", "priority", "n", "failed", "pass rate [95% CI]", "negatives", "p95 ms",
-                              "per 1k", "verdict", "why"], rows, fmt, color, "Scenarios"))
+             by_tier(s), _pct(s.negatives.pass_rate), _ms(s.latency_p95_ms), _usd(s.cost_per_1k_usd),
+             _VERDICT[s.verdict], "; ".join(s.reasons)]
+            for s in sorted(report.scenarios, key=lambda s: (not s.blocking, s.verdict == "pass", s.priority, s.id))]
+    parts.append("\n" + _out(["scenario", "priority", "n", "failed", "pass rate [95% CI]", "passed by tier", "negatives",
+                              "p95 ms", "per 1k", "verdict", "why"], rows, fmt, color, "Scenarios"))
     trows = [[t.id, f"{t.n:,}", f"{t.failed:,}", _rate(t), _ms(t.latency_p95_ms), _VERDICT[t.verdict], "; ".join(t.reasons)]
              for t in report.tiers]
     parts.append("\n" + _out(["tier", "n", "failed", "pass rate [95% CI]", "p95 ms", "verdict", "why"], trows, fmt, color, "Tiers"))
