@@ -46,6 +46,17 @@ def test_wilson_bounds_at_zero_and_all(n: int) -> None:
     assert none_passed[1] == pytest.approx(1 - all_passed[0])
 
 
+def test_wilson_matches_statsmodels_everywhere() -> None:
+    """The closed form in numpy against statsmodels' proportion_confint, every k <= n <= 120."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    pairs = [(k, n) for n in range(1, 121) for k in range(n + 1)]
+    ours = wilson([k for k, _ in pairs], [n for _, n in pairs])
+    lo, hi = proportion_confint([k for k, _ in pairs], [n for _, n in pairs], alpha=0.05, method="wilson")
+    for (k, n), ci, a, b in zip(pairs, ours, lo, hi, strict=True):
+        assert ci is not None and ci == pytest.approx((max(a, 0.0), min(b, 1.0)), abs=1e-12), (k, n)
+
+
 def test_wilson_no_examples_and_no_groups() -> None:
     assert wilson([3, 0], [4, 0])[1] is None
     assert wilson([], []) == []

@@ -81,29 +81,32 @@ def compare_runs(ds: Dataset, a: str, b: str) -> Comparison:
     try:
         for alias, path, info in (("ra", path_a, info_a), ("rb", path_b, info_b)):
             answered = " AND answered" if info.partial else ""
-            con.execute(f"CREATE TEMP VIEW {alias} AS SELECT * FROM read_parquet({db.sql_str(str(path))}) WHERE counted{answered}")
-        con.execute("""CREATE TEMP TABLE p AS
-                       SELECT ra.id, ra.scenarios, coalesce(ra.passed, false) AS ap, coalesce(rb.passed, false) AS bp
-                       FROM ra JOIN rb ON ra.id = rb.id AND ra.fingerprint = rb.fingerprint""")
-        counts = con.execute("""SELECT (SELECT count(*) FROM p),
-                                       (SELECT count(*) FROM ra ANTI JOIN rb ON ra.id = rb.id),
-                                       (SELECT count(*) FROM rb ANTI JOIN ra ON ra.id = rb.id),
-                                       (SELECT count(*) FROM ra JOIN rb ON ra.id = rb.id AND ra.fingerprint <> rb.fingerprint)""").fetchone()
+            con.execute(f"""CREATE TEMP VIEW {alias} AS SELECT id, scenarios, fingerprint, passed
+                            FROM read_parquet({db.sql_str(str(path))}) WHERE counted{answered}""")
+        # One read of each file: every example of either run, paired where both have it unchanged.
+        con.execute("""CREATE TEMP TABLE j AS
+                       SELECT ra.id IS NOT NULL AS in_a, rb.id IS NOT NULL AS in_b,
+                              ra.fingerprint = rb.fingerprint AS same, coalesce(ra.id, rb.id) AS id, ra.scenarios,
+                              coalesce(ra.passed, false) AS ap, coalesce(rb.passed, false) AS bp
+                       FROM ra FULL OUTER JOIN rb ON ra.id = rb.id""")
+        counts = con.execute("""SELECT count(*) FILTER (same), count(*) FILTER (NOT in_b), count(*) FILTER (NOT in_a),
+                                       count(*) FILTER (in_a AND in_b AND NOT same) FROM j""").fetchone()
         assert counts is not None
+        cells = (f"count(*) FILTER (ap AND bp), count(*) FILTER (ap AND NOT bp), count(*) FILTER (NOT ap AND bp), "
+                 f"count(*) FILTER (NOT ap AND NOT bp), list(id ORDER BY id) FILTER (NOT ap AND bp)[:{IDS_SHOWN}], "
+                 f"list(id ORDER BY id) FILTER (ap AND NOT bp)[:{IDS_SHOWN}]")
+        # Overall: each example once (the per-scenario unnest repeats multi-scenario examples).
+        overall_counts = con.execute(f"SELECT {cells} FROM j WHERE same").fetchone()
+        assert overall_counts is not None
         rows = con.execute(f"""
-            SELECT scenario, GROUPING(scenario) AS g, count(*) FILTER (ap AND bp), count(*) FILTER (ap AND NOT bp),
-                   count(*) FILTER (NOT ap AND bp), count(*) FILTER (NOT ap AND NOT bp),
-                   list(id ORDER BY id) FILTER (NOT ap AND bp)[:{IDS_SHOWN}], list(id ORDER BY id) FILTER (ap AND NOT bp)[:{IDS_SHOWN}]
-            FROM (SELECT *, unnest(CASE WHEN len(scenarios) = 0 THEN [NULL] ELSE scenarios END) AS scenario FROM p)
-            GROUP BY GROUPING SETS ((scenario), ())""").fetchall()
+            SELECT scenario, {cells}
+            FROM (SELECT *, unnest(scenarios) AS scenario FROM j WHERE same) GROUP BY scenario""").fetchall()
     finally:
         con.close()
-    # The overall row counts each example once (the unnest repeats multi-scenario examples).
-    overall_counts = _overall(path_a, path_b, info_a, info_b)
     priorities = {sid: sc.priority for sid, sc in ds.spec.scenarios.items()}
     deltas: list[Delta] = []
-    for sid, g, both, broken, fixed, neither, fixed_ids, broken_ids in rows:
-        if g or sid is None or sid not in priorities:
+    for sid, both, broken, fixed, neither, fixed_ids, broken_ids in rows:
+        if sid not in priorities:
             continue
         deltas.append(_delta(sid, priorities[sid], both, broken, fixed, neither, fixed_ids or [], broken_ids or []))
     deltas.sort(key=lambda d: (d.priority or "P9", d.id))
@@ -112,7 +115,8 @@ def compare_runs(ds: Dataset, a: str, b: str) -> Comparison:
         d.significant = adj < ALPHA
         d.regression = d.significant and d.broken > d.fixed
         d.improvement = d.significant and d.fixed > d.broken
-    overall = _delta("(all)", None, *overall_counts)
+    a0, b0, c0, d0, fixed0, broken0 = overall_counts
+    overall = _delta("(all)", None, a0, b0, c0, d0, fixed0 or [], broken0 or [])
     overall.significant = overall.p_value < ALPHA
     overall.regression = overall.significant and overall.broken > overall.fixed
     overall.improvement = overall.significant and overall.fixed > overall.broken
@@ -120,24 +124,6 @@ def compare_runs(ds: Dataset, a: str, b: str) -> Comparison:
         dataset=ds.name, a=info_a, b=info_b, paired=counts[0], only_a=counts[1], only_b=counts[2], changed=counts[3],
         overall=overall, scenarios=deltas, regressions=[d.id for d in deltas if d.regression],
     )
-
-
-def _overall(path_a: object, path_b: object, info_a: RunInfo, info_b: RunInfo) -> tuple[int, int, int, int, list[str], list[str]]:
-    con = db.connect()
-    try:
-        aa = " AND a.answered" if info_a.partial else ""
-        bb = " AND b.answered" if info_b.partial else ""
-        row = con.execute(f"""
-            WITH p AS (SELECT a.id, coalesce(a.passed, false) AS ap, coalesce(b.passed, false) AS bp
-                       FROM read_parquet({db.sql_str(str(path_a))}) a JOIN read_parquet({db.sql_str(str(path_b))}) b
-                       ON a.id = b.id AND a.fingerprint = b.fingerprint WHERE a.counted AND b.counted{aa}{bb})
-            SELECT count(*) FILTER (ap AND bp), count(*) FILTER (ap AND NOT bp), count(*) FILTER (NOT ap AND bp),
-                   count(*) FILTER (NOT ap AND NOT bp), list(id ORDER BY id) FILTER (NOT ap AND bp)[:{IDS_SHOWN}],
-                   list(id ORDER BY id) FILTER (ap AND NOT bp)[:{IDS_SHOWN}] FROM p""").fetchone()
-    finally:
-        con.close()
-    assert row is not None
-    return row[0], row[1], row[2], row[3], row[4] or [], row[5] or []
 
 
 def _delta(sid: str, priority: str | None, both: int, broken: int, fixed: int, neither: int,

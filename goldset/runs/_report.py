@@ -141,7 +141,7 @@ _AGG = """count(*) AS n, count(*) FILTER (passed) AS passed,
           count(*) FILTER (scored_by = 'no output') AS no_output,
           count(*) FILTER (error IS NOT NULL AND scored_by <> 'no output') AS errors,
           count(latency_ms) AS latency_n, quantile_cont(latency_ms, 0.5) AS p50, quantile_cont(latency_ms, 0.95) AS p95,
-          count(cost_usd) AS cost_n, sum(cost_usd) AS cost"""
+          count(cost_usd) AS cost_n, round(fsum(cost_usd), 9) AS cost"""
 
 
 def _cells(con: duckdb.DuckDBPyConnection, sql: str, nkeys: int) -> list[tuple[tuple[object, ...], Cell]]:
@@ -317,7 +317,7 @@ def staleness(ds: Dataset, info: RunInfo, path: Path) -> Staleness:
             db.create_examples_view(con, parts)
             counted = f"status IN {db.sql_list(list(ds.spec.count_status))}"
             rows = con.execute(f"""
-                WITH now AS (SELECT id, {fingerprint_sql(counted)} AS fp FROM examples WHERE {counted}),
+                WITH now AS (SELECT id, {fingerprint_sql()} AS fp FROM examples WHERE {counted}),
                      run AS (SELECT id, fingerprint AS fp FROM read_parquet({db.sql_str(str(path))}) WHERE counted)
                 SELECT CASE WHEN run.id IS NULL THEN 'added' WHEN now.id IS NULL THEN 'removed' ELSE 'changed' END AS kind,
                        coalesce(now.id, run.id) AS id
