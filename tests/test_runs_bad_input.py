@@ -244,6 +244,19 @@ def test_binary_file(ws: Workspace, tmp_path: Path) -> None:
     refused(ws, write(tmp_path / "run.jsonl", bytes(range(256)) * 4), BadInput)
 
 
+def test_a_lone_surrogate_escape_is_named_by_its_line(ws: Workspace, tmp_path: Path) -> None:
+    text = '{"id": "r1", "output": "refund"}\n{"id": "r2", "output": "bad \\ud800 text"}\n'
+    refused(ws, write(tmp_path / "run.jsonl", text), BadInput, "line 2", "lone surrogate")
+
+
+def test_not_a_regular_file(ws: Workspace, tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "pipe.jsonl")  # reading it would block forever
+    refused(ws, tmp_path / "pipe.jsonl", BadInput, "not a regular file")
+    refused(ws, tmp_path, BadInput, "not a regular file", names_file=False)
+
+
 def test_utf16_file(ws: Workspace, tmp_path: Path) -> None:
     text = "\n".join(json.dumps(r) for r in GOOD) + "\n"
     refused(ws, write(tmp_path / "run.jsonl", text.encode("utf-16")), BadInput)

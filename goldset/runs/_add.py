@@ -58,8 +58,10 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, fmt: str | None) -> None:
     """The file as table ``raw`` with its row number (1-based: the Nth record of the file)."""
     import duckdb
 
-    if not path.is_file():
+    if not path.exists():
         raise BadInput(f"{path}: no such file")
+    if not path.is_file():
+        raise BadInput(f"{path}: not a regular file (a directory, a pipe or a device); give the run's file")
     kind = fmt or _FORMATS.get(path.suffix.lower())
     if kind is None:
         raise UsageError(f"{path}: cannot tell the format from the extension; give the format (jsonl, json, csv, parquet)")
@@ -103,9 +105,13 @@ def _first_bad_line(path: Path, kind: str) -> str | None:
                 for n, line in enumerate(f, 1):
                     if line.strip():
                         try:
-                            json.loads(line)
+                            value = json.loads(line)
                         except json.JSONDecodeError as exc:
                             return f"line {n}: not valid JSON ({exc.msg})"
+                        try:  # Python accepts a lone surrogate escape (\ud800); text may not hold one
+                            json.dumps(value, ensure_ascii=False).encode("utf-8")
+                        except UnicodeEncodeError:
+                            return f"line {n}: a string holds a lone surrogate escape (not valid Unicode text)"
             elif kind == "csv":
                 reader = csv.reader(f, strict=True)
                 header = next(reader, None)
