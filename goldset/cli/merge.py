@@ -1,5 +1,5 @@
 """``goldset merge`` (finish a git merge of a dataset, row by row) and ``goldset merge-driver``
-(what git runs for ``datasets/*.dvc`` and the audit log; installed by ``goldset init``)."""
+(what git runs for ``datasets/*.dvc``, the audit log and ``runs/*.dvc``; installed by ``goldset init``)."""
 
 from __future__ import annotations
 
@@ -62,10 +62,10 @@ def merge_cmd(g: GoldsetContext, resolve: str | None, ids: tuple[str, ...], dry_
 @click.argument("theirs", type=click.Path(path_type=Path))
 @click.argument("path")
 def merge_driver_cmd(g: GoldsetContext, base: Path, ours: Path, theirs: Path, path: str) -> None:
-    """git's merge driver for datasets/*.dvc, datasets/*.audit.jsonl and reports/: git runs it as
+    """git's merge driver for datasets/*.dvc, datasets/*.audit.jsonl, runs/*.dvc and reports/: git runs it as
     `goldset merge-driver %O %A %B %P` from the repository's top (installed by `goldset init`).
     Exit 0: merged into OURS; exit 1: conflicts, listed on stderr, nothing written."""
-    from goldset.merging import merge_audit_driver, merge_driver
+    from goldset.merging import merge_audit_driver, merge_driver, merge_runs_driver
 
     top = Path.cwd()
     if Path(path).parent.name == "reports":
@@ -76,6 +76,14 @@ def merge_driver_cmd(g: GoldsetContext, base: Path, ours: Path, theirs: Path, pa
     if path.endswith(".audit.jsonl"):
         lines = merge_audit_driver(top, base, ours, theirs, path)
         say(f"goldset: {path}: audit logs merged ({lines} lines)")
+        return
+    if Path(path).parent.name == "runs":
+        runs = merge_runs_driver(top, base, ours, theirs, path)
+        if runs.status == "up to date":
+            say(f"goldset: {path}: the other branch brings no change to the runs of {runs.dataset}")
+        else:
+            say(f"goldset: {path}: merged the runs of {runs.dataset} run by run: +{len(runs.added)} "
+                f"-{len(runs.removed)} ~{len(runs.replaced)} ({runs.runs} run file(s))")
         return
     result = merge_driver(top, base, ours, theirs, path)
     if result.status == "up to date":

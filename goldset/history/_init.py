@@ -65,13 +65,15 @@ def _sealed(store: Store) -> Manifest:
 
 #: The merge driver's name in .gitattributes and the git config.
 DRIVER = "goldset"
-_ATTRIBUTES = (f"datasets/*.dvc merge={DRIVER}", f"datasets/*.audit.jsonl merge={DRIVER}", f"reports/** merge={DRIVER}")
+_ATTRIBUTES = (f"datasets/*.dvc merge={DRIVER}", f"datasets/*.audit.jsonl merge={DRIVER}", f"runs/*.dvc merge={DRIVER}",
+               f"reports/** merge={DRIVER}")
 
 
 def install_merge_driver(root: Path, result: InitResult) -> None:
-    """Make git merge the datasets row by row (``goldset merge-driver``; reports, which the
-    next snapshot rewrites for the merged data, keep this branch's): the patterns go in
-    the workspace's ``.gitattributes`` (committed, so every clone names the driver), the
+    """Make git merge the datasets row by row and their runs run file by run file (``goldset
+    merge-driver``; reports, which the next snapshot rewrites for the merged data, keep this
+    branch's): the patterns go in the workspace's ``.gitattributes`` (committed, so every
+    clone names the driver; a workspace made before a pattern existed gets it appended), the
     command in the repository's own git config (never committed: each clone runs
     ``goldset init`` once to install it, as with any git merge driver)."""
     import shlex

@@ -9,6 +9,7 @@ changes that no commit has is never replaced unless ``force``.
 
 from __future__ import annotations
 
+import subprocess
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -56,8 +57,10 @@ def pull(ws: Workspace, dataset: str | None = None, *, force: bool = False) -> P
 
 
 def _pull_runs(ws: Workspace, name: str, commit: str, remote: str | None, force: bool) -> Status | None:
-    """Check out the runs the commit records (``runs/<name>.dvc``). Runs added here since the
-    last snapshot are kept unless ``force``: DVC would replace the whole directory."""
+    """Check out the runs the commit records (``runs/<name>.dvc``). Without ``force``, DVC
+    replaces only what its cache can restore (the runs of another commit, after a ``git
+    checkout`` or a fast-forward merge); runs added here since the last snapshot (files DVC
+    never saved) are kept, and so is the whole directory: "local changes"."""
     from goldset.runs import lock_path, runs_dir
 
     root = ws.root
@@ -67,22 +70,33 @@ def _pull_runs(ws: Workspace, name: str, commit: str, remote: str | None, force:
     here = runs_dir(ws, name)
     busy = f"{here}: another goldset process is adding or removing a run; try again when it has finished"
     with file_lock(lock_path(ws, name), 60.0, busy):
-        if here.is_dir():
-            if vcs.dvc(root, "status", "-q", target, check=False).returncode == 0:
-                return "up to date"
-            if not force:
-                return "local changes"
-        if vcs.dvc(root, "checkout", "-q", "--force", target, check=False).returncode == 0:
+        if here.is_dir() and vcs.dvc(root, "status", "-q", target, check=False).returncode == 0:
+            return "up to date"
+        # --force only when asked, or when there is nothing here to lose.
+        forced = ["--force"] if force or not here.is_dir() else []
+        # Not -q: DVC then says nothing, not even why it refused.
+        local = vcs.dvc(root, "checkout", *forced, target, check=False)
+        if local.returncode == 0:
             return "checked out"
+        if _unsaved(local):
+            return "local changes"
         if remote is None:
             raise VcsError(f"the runs of {name} at commit {commit} are not in this machine's DVC cache and no DVC "
                            "remote is configured: ask whoever snapshotted them to push, or add the remote")
-        fetched = vcs.dvc(root, "pull", "-q", "--force", "-r", remote, target, check=False)
+        fetched = vcs.dvc(root, "pull", *forced, "-r", remote, target, check=False)
         if fetched.returncode != 0:
+            if _unsaved(fetched):
+                return "local changes"
             lines = (fetched.stderr or fetched.stdout).strip().splitlines()
             raise VcsError(f"could not fetch the runs of {name} at commit {commit} from DVC remote {remote!r}: "
                            f"{lines[-1] if lines else fetched.returncode}")
         return "fetched"
+
+
+def _unsaved(proc: subprocess.CompletedProcess[str]) -> bool:
+    """DVC refused to remove files its cache does not hold (it asks for --force)."""
+    said = proc.stderr + proc.stdout
+    return "without confirmation" in said or "without a confirmation" in said
 
 
 def _pull_one(ds: Dataset, commit: str, remote: str | None, force: bool) -> Pulled:

@@ -208,17 +208,22 @@ def dvc_filesystem(root: Path, commit: str) -> tuple[Any, str]:
 @contextlib.contextmanager
 def dvc_errors(where: str) -> Iterator[None]:
     """Turn what DVC raises while fetching a version's files into one StoreError line."""
+
+    def missing(what: str) -> StoreError:
+        return StoreError(
+            f"{where}: {what} is neither in the local DVC cache nor on the DVC remote; push it from a machine "
+            "that has it ('dvc push') or configure the remote ('dvc remote add -d storage URL')"
+        )
+
     try:
         yield
     except FileNotFoundError as exc:
-        raise StoreError(
-            f"{where}: {Path(str(exc.filename or exc)).name} is neither in the local DVC cache nor on the "
-            "DVC remote; push it from a machine that has it ('dvc push') or configure the remote "
-            "('dvc remote add -d storage URL')"
-        ) from None
+        raise missing(Path(str(exc.filename or exc)).name) from None
     except GoldsetError:
         raise
     except Exception as exc:  # DVC and its remotes raise many types; all mean "could not fetch"
+        if isinstance(exc.__cause__, FileNotFoundError):  # a directory's listing (its .dir object) not found
+            raise missing("the directory's listing") from None
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise StoreError(
             f"{where}: could not fetch the data through DVC ({first}); "

@@ -231,14 +231,14 @@ def _hints(root: Path, theirs: list[str]) -> list[str]:
     return hints
 
 
-def _dataset_of(top: Path, path: str, suffix: str) -> tuple[Workspace, str]:
+def _dataset_of(top: Path, path: str, suffix: str, folder: str = "datasets") -> tuple[Workspace, str]:
     """The workspace and dataset a merged file belongs to (``path`` as git gives it: from
-    the repository's top, ``[sub/]datasets/<name><suffix>``)."""
+    the repository's top, ``[sub/]<folder>/<name><suffix>``)."""
     from goldset.workspace import Workspace
 
     rel = Path(path)
-    if rel.is_absolute() or ".." in rel.parts or rel.parent.name != "datasets" or not rel.name.endswith(suffix):
-        raise UsageError(f"{path}: not a goldset dataset file (datasets/<name>{suffix}) in this repository")
+    if rel.is_absolute() or ".." in rel.parts or rel.parent.name != folder or not rel.name.endswith(suffix):
+        raise UsageError(f"{path}: not a goldset dataset file ({folder}/<name>{suffix}) in this repository")
     ws = Workspace((top / rel.parent.parent).resolve())
     name = rel.name.removesuffix(suffix)
     ws.spec.dataset_name(name)  # an unknown dataset: one clear error
