@@ -298,3 +298,25 @@ def test_a_partial_run_reports_but_never_launches(ws: Workspace, tmp_path: Path)
     add_run(ds, _outputs(tmp_path, "whole", [o for o in OUTPUTS if o["id"] != "r2"]), "whole")
     whole = run_report(ds, "whole")  # without --partial the missing r2 is a failure ("no output")
     assert (whole.overall.n, whole.overall.failed, whole.overall.no_output) == (5, 1, 1)
+
+
+def test_checking_out_a_commit_without_runs_drops_another_branchs_saved_runs(ws: Workspace, tmp_path: Path) -> None:
+    """After `git checkout` to a commit that records no runs, `goldset pull` removes the runs a
+    snapshot saved elsewhere (else the next snapshot here would record them) and keeps a run no
+    snapshot saved; checking the branch out again brings its runs back."""
+    git(ws.root, "checkout", "-q", "-b", "eval")
+    add_run(ws.dataset(), _outputs(tmp_path, "a"), "on-branch")
+    snapshot(ws, None, "a run on a branch")
+    git(ws.root, "checkout", "-q", "main")
+    assert [i.name for i in list_runs(ws.dataset())] == ["on-branch"]  # left behind by git checkout
+
+    assert pull(ws).datasets[0].runs == "checked out"
+    assert list_runs(ws.dataset()) == []
+    add_run(ws.dataset(), _outputs(tmp_path, "b"), "unsaved")
+    assert pull(ws).datasets[0].runs == "local changes"
+    assert [i.name for i in list_runs(ws.dataset())] == ["unsaved"]
+
+    remove_run(ws.dataset(), "unsaved")
+    git(ws.root, "checkout", "-q", "-f", "eval")  # -f: the unsaved run's audit lines and stage on main go
+    assert pull(ws).datasets[0].runs in ("checked out", "fetched")
+    assert [i.name for i in list_runs(ws.dataset())] == ["on-branch"]

@@ -10,6 +10,7 @@ changes that no commit has is never replaced unless ``force``.
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -65,10 +66,13 @@ def _pull_runs(ws: Workspace, name: str, commit: str, remote: str | None, force:
 
     root = ws.root
     target = f"runs/{name}.dvc"
-    if not (root / target).is_file():
-        return None
     here = runs_dir(ws, name)
     busy = f"{here}: another goldset process is adding or removing a run; try again when it has finished"
+    if not (root / target).is_file():
+        if not here.is_dir():
+            return None
+        with file_lock(lock_path(ws, name), 60.0, busy):
+            return _drop_saved_runs(root, here, force)
     with file_lock(lock_path(ws, name), 60.0, busy):
         if here.is_dir() and vcs.dvc(root, "status", "-q", target, check=False).returncode == 0:
             return "up to date"
@@ -91,6 +95,51 @@ def _pull_runs(ws: Workspace, name: str, commit: str, remote: str | None, force:
             raise VcsError(f"could not fetch the runs of {name} at commit {commit} from DVC remote {remote!r}: "
                            f"{lines[-1] if lines else fetched.returncode}")
         return "fetched"
+
+
+def _drop_saved_runs(root: Path, here: Path, force: bool) -> Status | None:
+    """The commit records no runs, but the working directory holds some: another branch's,
+    left by a ``git checkout`` (DVC has nothing to check out here). Run files DVC's cache holds
+    were saved by a snapshot, so checking that branch out again brings them back: they go, or
+    the next snapshot here would record them. A run no snapshot saved is kept (unless
+    ``force``): "local changes"."""
+    files = [p for p in here.iterdir() if p.is_file() and p.suffix == ".parquet"]
+    if not files:
+        return None
+    cache = _dvc_cache_dir(root)
+    kept = 0
+    for path in files:
+        md5 = _md5(path)
+        if force or (cache / "files" / "md5" / md5[:2] / md5[2:]).is_file():
+            path.unlink()
+        else:
+            kept += 1
+    return "local changes" if kept else "checked out"
+
+
+def _md5(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _dvc_cache_dir(root: Path) -> Path:
+    """The project's DVC cache: ``cache.dir`` of its config (relative to ``.dvc/``), else
+    ``.dvc/cache``; read with DVC's own config parser, as the remote is."""
+    from configobj import ConfigObj  # type: ignore[import-untyped]  # DVC's dependency, no stubs
+
+    found = root / ".dvc" / "cache"
+    for conf_name in ("config", "config.local"):
+        path = root / ".dvc" / conf_name
+        if path.is_file():
+            configured = ConfigObj(str(path), interpolation=False).get("cache", {}).get("dir")
+            if configured:
+                found = (root / ".dvc" / str(configured)).resolve()
+    return found
 
 
 def _unsaved(proc: subprocess.CompletedProcess[str]) -> bool:
