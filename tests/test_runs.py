@@ -320,3 +320,19 @@ def test_checking_out_a_commit_without_runs_drops_another_branchs_saved_runs(ws:
     git(ws.root, "checkout", "-q", "-f", "eval")  # -f: the unsaved run's audit lines and stage on main go
     assert pull(ws).datasets[0].runs in ("checked out", "fetched")
     assert [i.name for i in list_runs(ws.dataset())] == ["on-branch"]
+
+
+def test_the_servers_run_report_cache_follows_the_spec_and_the_file(ws: Workspace, tmp_path: Path) -> None:
+    from goldset.service import _cache as cache
+
+    ds = ws.dataset()
+    set_launch_bar(ds, "default", None, {"min_examples_for_verdict": 1})
+    add_run(ws.dataset(), _outputs(tmp_path, "a"), "cached")
+    first = cache.run_report(ws.dataset(), "cached")
+    assert cache.run_report(ws.dataset(), "cached") is first and first.verdict == "pass"
+    set_launch_bar(ws.dataset(), "priority", "P0", {"min_pass_rate": 0.9})  # the spec changed
+    stricter = cache.run_report(ws.dataset(), "cached")
+    assert stricter is not first and stricter.verdict == "fail"
+    fixed = [dict(o, output="refund") if o["id"] == "r2" else o for o in OUTPUTS]
+    add_run(ws.dataset(), _outputs(tmp_path, "b", fixed), "cached", replace=True)  # the file changed
+    assert cache.run_report(ws.dataset(), "cached").verdict == "pass"

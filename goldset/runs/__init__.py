@@ -25,6 +25,7 @@ from goldset.runs._report import (
     TierResult,
     judge,
     launch_metrics,
+    report_file,
     run_report,
     staleness,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "lock_path",
     "regression_gate",
     "remove_run",
+    "report_file",
     "run_report",
     "run_report_page",
     "runs_dir",

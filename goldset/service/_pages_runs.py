@@ -41,14 +41,12 @@ class RunRow:
 
 
 def _rows(ds: Dataset, infos: list[RunInfo], data_now: str | None) -> list[RunRow]:
-    from goldset.runs import run_report
-
     rows = []
     for i, info in enumerate(reversed(infos)):  # newest first
         row = RunRow(info=info, data_changed=info.data != data_now)
         if i < MAX_REPORTED:
             try:  # staleness is for the run's own page: here, whether the data moved at all
-                row.report = run_report(ds, info.name, check_stale=False)
+                row.report = cache.run_report(ds, info.name)
             except GoldsetError as exc:  # one run's problem does not hide the others
                 row.problem = str(exc)
         rows.append(row)
