@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from goldset.errors import ReadOnly, StoreError, VcsError, WorkspaceError
 from goldset.history import _vcs as vcs
 from goldset.history._snapshot import default_remote
-from goldset.store import LOCK_FILE, Manifest, file_lock
+from goldset.store import LOCK_FILE, Manifest, file_lock, file_md5
 from goldset.workspace import Dataset, Recorded, Workspace, is_local_work, read_recorded
 
 Status = Literal["up to date", "local changes", "checked out", "fetched", "not versioned"]
@@ -109,22 +109,12 @@ def _drop_saved_runs(root: Path, here: Path, force: bool) -> Status | None:
     cache = _dvc_cache_dir(root)
     kept = 0
     for path in files:
-        md5 = _md5(path)
+        md5 = file_md5(path)
         if force or (cache / "files" / "md5" / md5[:2] / md5[2:]).is_file():
             path.unlink()
         else:
             kept += 1
     return "local changes" if kept else "checked out"
-
-
-def _md5(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _dvc_cache_dir(root: Path) -> Path:

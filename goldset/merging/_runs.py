@@ -21,7 +21,6 @@ directory's ``.dir`` listing, so no run is ever read.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import secrets
 import shutil
@@ -35,7 +34,7 @@ from goldset.errors import MergeConflict, PermissionDenied, StoreError, Workspac
 from goldset.history import dir_hash_of, dvc_errors, dvc_filesystem, vcs
 from goldset.merging._flow import _commit_holding, _dataset_of, _hints, _merge_heads
 from goldset.runs import lock_path, runs_dir
-from goldset.store import file_lock
+from goldset.store import file_lock, file_md5
 
 if TYPE_CHECKING:
     from goldset.workspace import Workspace
@@ -80,14 +79,6 @@ class _Side(BaseModel):
 
 def _run_name(rel: str) -> str:
     return rel.removesuffix(".parquet")
-
-
-def _md5(path: Path) -> str:
-    h = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _side(root: Path, name: str, text: bytes | None, label: str, hints: list[str]) -> _Side:
@@ -176,7 +167,7 @@ def _check_working(here: Path, ours: _Side, name: str) -> None:
         p.relative_to(here).as_posix() for p in here.rglob("*")
         if p.is_file() and p.name not in _NOT_DATA and not p.name.endswith(".tmp")
     }
-    differ = sorted((present ^ ours.files.keys()) | {r for r in present & ours.files.keys() if _md5(here / r) != ours.files[r]})
+    differ = sorted((present ^ ours.files.keys()) | {r for r in present & ours.files.keys() if file_md5(here / r) != ours.files[r]})
     if differ:
         shown = ", ".join(_run_name(r) for r in differ[:10]) + (" ..." if len(differ) > 10 else "")
         raise WorkspaceError(
@@ -200,7 +191,7 @@ def _fetch(root: Path, name: str, theirs: _Side, wanted: dict[str, str], stage: 
     finally:
         fs.close()
     for rel, md5 in wanted.items():
-        if not (stage / rel).is_file() or _md5(stage / rel) != md5:
+        if not (stage / rel).is_file() or file_md5(stage / rel) != md5:
             raise StoreError(f"run {_run_name(rel)} of {name} came back damaged from DVC; run 'dvc fetch' and merge again")
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from goldset.store import _db as db
 from goldset.store import _predicate as predicate
 from goldset.store._doctor import DoctorReport, examine, rebuild
-from goldset.store._files import write_atomic
+from goldset.store._files import file_md5, write_atomic
 from goldset.store._manifest import (
     FORMAT_VERSION,
     JOURNAL,
@@ -87,6 +87,7 @@ __all__ = [
     "db",
     "examine",
     "file_lock",
+    "file_md5",
     "input_hash_sql",
     "is_blank",
     "json_dumps",

@@ -29,3 +29,15 @@ def write_atomic(path: Path, data: bytes | str, mode: int = 0o666) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
         raise
+
+
+def file_md5(path: Path) -> str:
+    """MD5 of a file's bytes, read in 1 MiB blocks: how DVC names a file in its cache (so a
+    file can be compared with what a ``.dvc`` directory listing records)."""
+    import hashlib
+
+    h = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
