@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from goldset.access import audit
+from goldset.access import audit, audit_merge
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 FOLLOW = "does not follow the line before it (a line was removed, inserted or reordered)"
@@ -85,7 +85,7 @@ def _merged(tmp_path: Path) -> tuple[bytes, bytes, bytes, bytes]:
         base,
         [_entry("theirs 5", 5), _entry("theirs 20", 20), _entry("theirs 40", 40)],
     )
-    return base, ours, theirs, audit.merge_logs(base, ours, theirs, _join())
+    return base, ours, theirs, audit_merge.merge_logs(base, ours, theirs, _join())
 
 
 def test_a_merge_keeps_every_line_once_in_time_order_and_verifies(tmp_path: Path) -> None:
@@ -124,7 +124,7 @@ def test_a_merge_keeps_every_line_once_in_time_order_and_verifies(tmp_path: Path
 
 def test_the_join_line_is_written_exactly_as_append_writes_it(tmp_path: Path) -> None:
     base, ours, _, _ = _merged(tmp_path)
-    merged = audit.merge_logs(base, ours, base, _join())
+    merged = audit_merge.merge_logs(base, ours, base, _join())
     joined = _join()
     joined.detail["joins"] = []
     appended = _grow(tmp_path / "appended.jsonl", ours, [joined])
@@ -134,7 +134,7 @@ def test_the_join_line_is_written_exactly_as_append_writes_it(tmp_path: Path) ->
 def test_the_join_entry_must_be_a_merge(tmp_path: Path) -> None:
     base, ours, theirs, _ = _merged(tmp_path)
     with pytest.raises(ValueError, match="must be 'merge'"):
-        audit.merge_logs(base, ours, theirs, _entry("not a merge", 99))
+        audit_merge.merge_logs(base, ours, theirs, _entry("not a merge", 99))
 
 
 def test_removing_any_line_after_a_merge_is_found(tmp_path: Path) -> None:
@@ -263,14 +263,14 @@ def test_merging_with_itself_or_with_nothing_new_duplicates_nothing(tmp_path: Pa
         (base, ours, ours),
         (merged, merged, merged),
     ]:
-        result = audit.merge_logs(b, o, t, _join())
+        result = audit_merge.merge_logs(b, o, t, _join())
         _assert_union(result, b, o, t)
         assert len(_lines(result)) == len(set(_lines(b)) | set(_lines(o)) | set(_lines(t))) + 1
         assert _obj(_lines(result)[-1])["detail"]["joins"] == []
         report = _check(path, result)
         assert report.ok, report.first_break
     assert _check(
-        path, audit.merge_logs(b"", b"", b"", _join())
+        path, audit_merge.merge_logs(b"", b"", b"", _join())
     ).ok  # an empty log: the join line alone
 
 
@@ -280,7 +280,7 @@ def test_clocks_going_backwards_keep_each_side_in_order(tmp_path: Path) -> None:
     theirs = _grow(
         tmp_path / "theirs.jsonl", base, [_entry(f"theirs {m}", m) for m in (45, 35, -25)]
     )
-    merged = audit.merge_logs(base, ours, theirs, _join())
+    merged = audit_merge.merge_logs(base, ours, theirs, _join())
     _assert_union(merged, base, ours, theirs)
     notes = [_obj(line)["note"] for line in _lines(merged)[:-1]]
     assert notes == [
@@ -304,7 +304,7 @@ def test_a_line_both_sides_have_is_kept_once_before_the_lines_that_follow_it(
     ours = _grow(tmp_path / "ours.jsonl", base, [picked, _entry("ours", 20)])
     theirs = _grow(tmp_path / "theirs.jsonl", base, [picked, _entry("theirs, clock behind", 5)])
     assert _lines(ours)[1] == _lines(theirs)[1]
-    merged = audit.merge_logs(base, ours, theirs, _join())
+    merged = audit_merge.merge_logs(base, ours, theirs, _join())
     _assert_union(merged, base, ours, theirs)
     notes = [_obj(line)["note"] for line in _lines(merged)[:-1]]
     # "theirs" is older than the shared line by its clock, but follows it: it stays after it
@@ -328,7 +328,7 @@ def test_a_legacy_unchained_prefix_merges_and_verifies(tmp_path: Path) -> None:
         )
         ours = _grow(tmp_path / "ours.jsonl", base, [_entry("ours", 10), _entry("ours", 30)])
         theirs = _grow(tmp_path / "theirs.jsonl", base, [_entry("theirs", 20)])
-        merged = audit.merge_logs(base, ours, theirs, _join())
+        merged = audit_merge.merge_logs(base, ours, theirs, _join())
         assert merged.startswith(legacy)
         path = tmp_path / "merged.jsonl"
         report = _check(path, merged)
@@ -351,7 +351,7 @@ def test_a_base_line_one_side_deleted_is_kept_in_its_place(tmp_path: Path) -> No
         b"".join(line + b"\n" for n, line in enumerate(lines) if n != 2),
         [],
     )
-    merged = audit.merge_logs(base, ours, theirs, _join())
+    merged = audit_merge.merge_logs(base, ours, theirs, _join())
     assert _lines(merged)[:-1] == lines
     assert _check(tmp_path / "merged.jsonl", merged).ok
 
@@ -366,7 +366,7 @@ def test_lines_that_do_not_parse_are_kept_and_sorted_with_the_line_before_them(
         + b"{oops not json\n"
         + b'{"torn": "tai'
     )
-    merged = audit.merge_logs(base, ours, theirs, _join())
+    merged = audit_merge.merge_logs(base, ours, theirs, _join())
     body = _lines(merged)[:-1]
     assert body[3:5] == [b"{oops not json", b'{"torn": "tai']  # at time 20, before "ours 30"
     assert _obj(body[5])["note"] == "ours 30"
@@ -381,7 +381,7 @@ def test_many_rounds_of_merges_verify(tmp_path: Path) -> None:
     for n in range(100):  # repeated merges: each round, both branches add a line
         ours2 = _grow(tmp_path / "o.jsonl", data, [_entry(f"o{n}", 100 + n)])
         theirs2 = _grow(tmp_path / "t.jsonl", data, [_entry(f"t{n}", 100 + n)])
-        data = audit.merge_logs(data, ours2, theirs2, _join(100 + n))
+        data = audit_merge.merge_logs(data, ours2, theirs2, _join(100 + n))
     report = _check(path, data)
     assert report.ok and report.chained == len(_lines(data)), report.first_break
 
@@ -411,7 +411,7 @@ def test_any_two_branches_merge_into_a_log_that_verifies(
         theirs = _grow(
             d / "theirs.jsonl", base, [_entry(f"t{n}", m) for n, m in enumerate(theirs_times)]
         )
-        merged = audit.merge_logs(base, ours, theirs, _join())
+        merged = audit_merge.merge_logs(base, ours, theirs, _join())
         _assert_union(merged, base, ours, theirs)
         assert len(_lines(merged)) == len(_lines(base)) + len(ours_times) + len(theirs_times) + 1
         path = d / "merged.jsonl"
@@ -423,7 +423,7 @@ def test_any_two_branches_merge_into_a_log_that_verifies(
         theirs2 = _grow(
             d / "theirs.jsonl", theirs, [_entry(f"t2-{n}", -n) for n in range(again[1])]
         )
-        merged2 = audit.merge_logs(theirs, ours2, theirs2, _join(2000))
+        merged2 = audit_merge.merge_logs(theirs, ours2, theirs2, _join(2000))
         _assert_union(merged2, theirs, ours2, theirs2)
         report = _check(path, merged2)
         assert report.ok, report.first_break

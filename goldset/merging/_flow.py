@@ -20,7 +20,7 @@ ours, theirs):
    ``goldset merge --resolve ours|theirs [--id ...]`` finishes the job from git's index.
 
 The audit logs merge as the union of their lines, ordered by time, plus one ``merge`` line
-that joins both chains (:func:`goldset.access.audit.merge_logs`).
+that joins both chains (:func:`goldset.access.audit_merge.merge_logs`).
 
 ``goldset merge`` also works where no driver ran (a clone without ``goldset init``, or a
 merge run with the driver disabled): it reads the sides from git's index stages of the
@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
-from goldset.access import audit, current_user, roles
+from goldset.access import audit, audit_merge, current_user, roles
 from goldset.errors import (
     GoldsetError,
     MergeConflict,
@@ -296,7 +296,7 @@ def merge_audit_driver(top: Path, base_file: Path, ours_file: Path, theirs_file:
 def _merge_log(ws: Workspace, name: str, base: bytes, ours: bytes, theirs: bytes, note: str) -> bytes:
     user = current_user(ws.root)
     join = audit.make_entry(user=user, role=ws.dataset(name).spec.roles.get(user), op="merge", dataset=name, note=note)
-    return audit.merge_logs(base, ours, theirs, join)
+    return audit_merge.merge_logs(base, ours, theirs, join)
 
 
 # -- goldset merge ---------------------------------------------------------------------------
