@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, Field
 
 from goldset.errors import UsageError
-from goldset.spec import Bar, append_key, delete_key, new_map
+from goldset.spec import Bar, child_map, delete_key, set_key
 from goldset.vocab import require_known
 from goldset.workspace import editing_spec
 
@@ -79,28 +79,14 @@ def set_launch_bar(
         node = edit.doc.section(ds.name, "launch_bar")
         if key is not None:
             group = {"priority": "priorities", "tier": "tiers", "scenario": "scenarios"}[level]
-            if node.get(group) is None:
-                if group in node:
-                    node[group] = new_map({}, like=node)
-                else:
-                    append_key(node, group, new_map({}, like=node))
-            parent = node[group]
-            if parent.get(key) is None:
-                if key in parent:
-                    parent[key] = new_map({}, like=parent)
-                else:
-                    append_key(parent, key, new_map({}, like=parent))
-            node = parent[key]
+            node = child_map(child_map(node, group), key)
         for limit, value in values.items():
             if value is None:
                 if limit in node:
                     delete_key(node, limit)
                     result.removed.append(limit)
-            elif limit in node:
-                node[limit] = value
-                result.set[limit] = value
             else:
-                append_key(node, limit, value)
+                set_key(node, limit, value)
                 result.set[limit] = value
         edit.detail = {"level": level, "key": key, "set": result.set, "removed": result.removed}
     return result

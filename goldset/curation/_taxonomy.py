@@ -19,8 +19,10 @@ from goldset.errors import BadInput, UsageError
 from goldset.spec import (
     Requirements,
     append_key,
+    child_map,
     delete_key,
     new_map,
+    set_key,
 )
 from goldset.store import db
 from goldset.vocab import Priority, require_known
@@ -128,23 +130,12 @@ def edit_scenario(ds: Dataset, sid: str, fields: ScenarioFields, *, note: str | 
             node = new_map({"priority": node} if isinstance(node, str) else {})
             scenarios[sid] = node
         for k, v in fields.own().items():
-            if k in node:
-                node[k] = v
-            else:
-                append_key(node, k, v)
+            set_key(node, k, v)
         req = fields.requirements()
         if req:
-            if node.get("requirements") is None:
-                if "requirements" in node:
-                    node["requirements"] = new_map({}, like=node)
-                else:
-                    append_key(node, "requirements", new_map({}, like=node))
-            reqs = node["requirements"]
+            reqs = child_map(node, "requirements")
             for k, v in req.items():
-                if k in reqs:
-                    reqs[k] = v
-                else:
-                    append_key(reqs, k, v)
+                set_key(reqs, k, v)
         edit.detail = changes
     return TaxonomyResult(op="scenario-edit", dataset=ds.name, id=sid, detail=changes)
 

@@ -32,6 +32,8 @@ FIELDS: dict[str, str] = {
     "id": "VARCHAR", "input": "VARCHAR", "output": "VARCHAR", "passed": "BOOLEAN", "score": "DOUBLE",
     "grader": "VARCHAR", "latency_ms": "DOUBLE", "cost_usd": "DOUBLE", "error": "VARCHAR",
 }
+#: Fields that are amounts: a negative one is an error.
+_NOT_NEGATIVE = ("latency_ms", "cost_usd")
 _FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 _SHOWN = 10
 
@@ -164,14 +166,17 @@ def _typed(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping[str, str
             continue
         # A number or a boolean: TRY_CAST, then refuse any value that did not convert.
         cast = f"TRY_CAST({col} AS {sql_type})"
-        ok = f"({col} IS NULL OR ({cast} IS NOT NULL" + (f" AND isfinite({cast}) AND {cast} >= 0))" if field in ("latency_ms", "cost_usd")
-                                                          else f" AND isfinite({cast})))" if sql_type == "DOUBLE" else "))")
+        checks, what = [f"{cast} IS NOT NULL"], "true or false"
+        if sql_type == "DOUBLE":
+            checks.append(f"isfinite({cast})")
+            what = "a number"
+        if field in _NOT_NEGATIVE:
+            checks.append(f"{cast} >= 0")
+            what = "a number >= 0"
+        ok = f"({col} IS NULL OR ({' AND '.join(checks)}))"
         wrong = con.execute(f"SELECT _row, CAST({col} AS VARCHAR) FROM raw WHERE NOT {ok} ORDER BY _row LIMIT 1").fetchone()
         if wrong is not None:
             total = con.execute(f"SELECT count(*) FROM raw WHERE NOT {ok}").fetchone()
-            what = {"BOOLEAN": "true or false", "DOUBLE": "a number"}[sql_type]
-            if field in ("latency_ms", "cost_usd"):
-                what = "a number >= 0"
             more = f" (and {total[0] - 1:,} more rows)" if total and total[0] > 1 else ""
             raise BadInput(f"{path}: row {wrong[0]}: {field} {str(wrong[1])[:60]!r} is not {what}{more}; nothing was added")
         select.append(f"{cast} AS {field}")

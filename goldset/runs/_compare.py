@@ -80,9 +80,7 @@ def compare_runs(ds: Dataset, a: str, b: str) -> Comparison:
     con = db.connect()
     try:
         for alias, path, info in (("ra", path_a, info_a), ("rb", path_b, info_b)):
-            answered = " AND answered" if info.partial else ""
-            con.execute(f"""CREATE TEMP VIEW {alias} AS SELECT id, scenarios, fingerprint, passed
-                            FROM read_parquet({db.sql_str(str(path))}) WHERE counted{answered}""")
+            con.execute(f"CREATE TEMP VIEW {alias} AS SELECT id, scenarios, fingerprint, passed FROM {files.counted_rows(info, path)}")
         # One read of each file: every example of either run, paired where both have it unchanged.
         con.execute("""CREATE TEMP TABLE j AS
                        SELECT ra.id IS NOT NULL AS in_a, rb.id IS NOT NULL AS in_b,
@@ -110,16 +108,11 @@ def compare_runs(ds: Dataset, a: str, b: str) -> Comparison:
             continue
         deltas.append(_delta(sid, priorities[sid], both, broken, fixed, neither, fixed_ids or [], broken_ids or []))
     deltas.sort(key=lambda d: (d.priority or "P9", d.id))
-    for d, adj in zip(deltas, holm([d.p_value for d in deltas]), strict=True):
-        d.p_adjusted = adj
-        d.significant = adj < ALPHA
-        d.regression = d.significant and d.broken > d.fixed
-        d.improvement = d.significant and d.fixed > d.broken
+    for d, adjusted in zip(deltas, holm([d.p_value for d in deltas]), strict=True):
+        _decide(d, adjusted)
     a0, b0, c0, d0, fixed0, broken0 = overall_counts
     overall = _delta("(all)", None, a0, b0, c0, d0, fixed0 or [], broken0 or [])
-    overall.significant = overall.p_value < ALPHA
-    overall.regression = overall.significant and overall.broken > overall.fixed
-    overall.improvement = overall.significant and overall.fixed > overall.broken
+    _decide(overall, overall.p_value)  # one test: nothing to adjust
     return Comparison(
         dataset=ds.name, a=info_a, b=info_b, paired=counts[0], only_a=counts[1], only_b=counts[2], changed=counts[3],
         overall=overall, scenarios=deltas, regressions=[d.id for d in deltas if d.regression],
@@ -138,6 +131,14 @@ def _delta(sid: str, priority: str | None, both: int, broken: int, fixed: int, n
         delta=(b_passed - a_passed) / n if n else None, ci_low=ci[0] if ci else None, ci_high=ci[1] if ci else None,
         fixed=fixed, broken=broken, p_value=p, p_adjusted=p, fixed_ids=fixed_ids, broken_ids=broken_ids,
     )
+
+
+def _decide(d: Delta, p_adjusted: float) -> None:
+    """Significant at ``p_adjusted``, and then a regression or an improvement."""
+    d.p_adjusted = p_adjusted
+    d.significant = p_adjusted < ALPHA
+    d.regression = d.significant and d.broken > d.fixed
+    d.improvement = d.significant and d.fixed > d.broken
 
 
 def regression_gate(comparison: Comparison, priorities: Sequence[Priority]) -> None:

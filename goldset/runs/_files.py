@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field, ValidationError
 
 from goldset.errors import NotCheckedOut, StoreError, UnknownId, UsageError
+from goldset.spec import round_trip_yaml
+from goldset.store import db, fsync_path, write_atomic
 
 if TYPE_CHECKING:
     from goldset.workspace import Dataset, Workspace
@@ -134,18 +136,17 @@ def tmp_path(ws: Workspace) -> Path:
 
 def publish(tmp: Path, dest: Path) -> None:
     """Make the written ``tmp`` the run file ``dest``: fsync, rename, fsync the directory."""
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_path(tmp)
     dest.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, dest)
-    fd = os.open(dest.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_path(dest.parent, directory=True)
+
+
+def counted_rows(info: RunInfo, path: Path) -> str:
+    """SQL: the rows of run file ``path`` that its report and comparisons count: the counted
+    examples, less the unanswered ones of a partial run."""
+    answered = " AND answered" if info.partial else ""
+    return f"read_parquet({db.sql_str(str(path))}) WHERE counted{answered}"
 
 
 def lock_name(dataset: str) -> str:
@@ -164,18 +165,12 @@ def ensure_launch_stage(ws: Workspace, dataset: str) -> str | None:
     Returns the stage's name when one was added; comments and other stages are kept."""
     import io
 
-    from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
-
-    from goldset.store import write_atomic
 
     path = ws.root / "dvc.yaml"
     if not path.is_file():
         return None
-    yaml = YAML()
-    yaml.preserve_quotes = True
-    yaml.width = 4096  # a long cmd stays on one line
-    yaml.indent(mapping=2, sequence=4, offset=2)  # the style of the dvc.yaml init writes
+    yaml = round_trip_yaml()  # the style of the dvc.yaml init writes; a long cmd on one line
     try:
         doc = yaml.load(path.read_text(encoding="utf-8"))
     except (YAMLError, UnicodeDecodeError):

@@ -2,7 +2,7 @@
 with 95% Wilson intervals, failures, latency and cost, judged against the spec's launch bar.
 
 The counting is DuckDB over the run's one Parquet file (a few grouped scans); the intervals come
-from statsmodels (``_stats``). What counts: the run's counted examples (the spec's
+from ``_stats``. What counts: the run's counted examples (the spec's
 ``count_status`` when the run was added), less the unanswered ones of a ``--partial`` run.
 
 A verdict is ``pass``, ``fail`` or ``insufficient`` ("not enough evidence"). A bar's limits are
@@ -14,13 +14,15 @@ passes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from goldset.errors import StoreError
 from goldset.runs import _files as files
+from goldset.runs._add import fingerprint_sql
 from goldset.runs._files import RunInfo
 from goldset.runs._stats import wilson
 from goldset.spec import DEFAULT_MIN_EXAMPLES_FOR_VERDICT, Bar
@@ -196,10 +198,19 @@ def judge(cell: Cell, negatives: Cell | None, bar: Bar, min_examples: int | None
     return "pass", []
 
 
-def _failures(con: duckdb.DuckDBPyConnection, where: str, limit: int) -> list[Failure]:
-    rows = con.execute(f"""SELECT id, tier, polarity, left(output, {SHOWN_CHARS}), left(expected, {SHOWN_CHARS}), error, scored_by
-                           FROM r WHERE NOT coalesce(passed, false) AND {where} ORDER BY tier_rank, id LIMIT {limit}""").fetchall()
-    return [Failure(id=a, tier=b, polarity=c, output=d, expected=e, error=f, scored_by=g) for a, b, c, d, e, f, g in rows]
+#: The columns of a failure, in Failure's order (outputs and labels cut short).
+_FAILURE_COLS = f"id, tier, polarity, left(output, {SHOWN_CHARS}), left(expected, {SHOWN_CHARS}), error, scored_by"
+
+
+def _failure(row: Sequence[Any]) -> Failure:
+    return Failure(**dict(zip(("id", "tier", "polarity", "output", "expected", "error", "scored_by"), row, strict=True)))
+
+
+def _failures(con: duckdb.DuckDBPyConnection, limit: int) -> list[Failure]:
+    """The first failures of the run, strictest tier first."""
+    rows = con.execute(f"""SELECT {_FAILURE_COLS} FROM r WHERE NOT coalesce(passed, false)
+                           ORDER BY tier_rank, id LIMIT {limit}""").fetchall()
+    return [_failure(row) for row in rows]
 
 
 def run_report(ds: Dataset, name: str, *, check_stale: bool = True) -> RunReport:
@@ -215,10 +226,9 @@ def report_file(ds: Dataset, info: RunInfo, path: Path, *, check_stale: bool = T
     con = db.connect()
     try:
         ranks = ", ".join(f"({db.sql_str(t)}, {i})" for i, t in enumerate(tiers))
-        answered = "" if not info.partial else " AND answered"
         con.execute(f"""CREATE TEMP VIEW r AS SELECT f.*, coalesce(t.rank, 999) AS tier_rank
-                        FROM read_parquet({db.sql_str(str(path))}) f LEFT JOIN (VALUES {ranks}) t(tier, rank) ON t.tier = f.tier
-                        WHERE counted{answered}""")
+                        FROM (SELECT * FROM {files.counted_rows(info, path)}) f
+                        LEFT JOIN (VALUES {ranks}) t(tier, rank) ON t.tier = f.tier""")
         overall = _cells(con, f"SELECT {_AGG} FROM r", 0)[0][1]
         # Per scenario, per scenario x tier and per scenario x polarity, in one grouped scan.
         by: dict[tuple[str | None, str | None, str | None], Cell] = {}
@@ -231,9 +241,9 @@ def report_file(ds: Dataset, info: RunInfo, path: Path, *, check_stale: bool = T
                 SELECT tier, polarity, GROUPING(tier, polarity), {_AGG} FROM r
                 GROUP BY GROUPING SETS ((tier), (polarity))""", 3)}
         edge = _cells(con, f"SELECT edge_case, {_AGG} FROM (SELECT *, unnest(edge_cases) AS edge_case FROM r) GROUP BY 1 ORDER BY 1", 1)
-        failures = {sid: fs for sid, fs in _scenario_failures(con).items()}
+        failures = _scenario_failures(con)
         histogram = _histogram(con)
-        top_failures = _failures(con, "true", 20)
+        top_failures = _failures(con, 20)
     finally:
         con.close()
 
@@ -242,11 +252,12 @@ def report_file(ds: Dataset, info: RunInfo, path: Path, *, check_stale: bool = T
     scenarios = []
     for sid, sc in spec.scenarios.items():
         cell = by.get((sid, None, None), Cell())
+        negatives = by.get((sid, None, "negative"), Cell())
         bar = bar_spec.for_scenario(sid, sc.priority)
-        verdict, reasons = judge(cell, by.get((sid, None, "negative")), bar, bar.min_examples_for_verdict or min_default)
+        verdict, reasons = judge(cell, negatives, bar, bar.min_examples_for_verdict or min_default)
         scenarios.append(ScenarioResult(
             id=sid, priority=sc.priority, blocking=sc.priority in blocking, **cell.model_dump(),
-            verdict=verdict, reasons=reasons, bar=bar, negatives=by.get((sid, None, "negative"), Cell()),
+            verdict=verdict, reasons=reasons, bar=bar, negatives=negatives,
             tiers={t: by[(sid, t, None)] for t in tiers if (sid, t, None) in by},
             failures=failures.get(sid, []),
         ))
@@ -282,13 +293,13 @@ def report_file(ds: Dataset, info: RunInfo, path: Path, *, check_stale: bool = T
 
 def _scenario_failures(con: duckdb.DuckDBPyConnection) -> dict[str, list[Failure]]:
     rows = con.execute(f"""
-        SELECT scenario, id, tier, polarity, left(output, {SHOWN_CHARS}), left(expected, {SHOWN_CHARS}), error, scored_by FROM (
+        SELECT scenario, {_FAILURE_COLS} FROM (
             SELECT *, row_number() OVER (PARTITION BY scenario ORDER BY tier_rank, id) AS k
             FROM (SELECT *, unnest(scenarios) AS scenario FROM r WHERE NOT coalesce(passed, false)))
         WHERE k <= {FAILURES_SHOWN} ORDER BY scenario, k""").fetchall()
     out: dict[str, list[Failure]] = {}
-    for sid, *f in rows:
-        out.setdefault(sid, []).append(Failure(id=f[0], tier=f[1], polarity=f[2], output=f[3], expected=f[4], error=f[5], scored_by=f[6]))
+    for sid, *failure in rows:
+        out.setdefault(sid, []).append(_failure(failure))
     return out
 
 
@@ -306,7 +317,6 @@ def _histogram(con: duckdb.DuckDBPyConnection, bins: int = 24) -> list[tuple[flo
 
 def staleness(ds: Dataset, info: RunInfo, path: Path) -> Staleness:
     """What changed in the counted examples between the run's data and the store now."""
-    from goldset.runs._add import fingerprint_sql
     with ds.store.pinned() as (manifest, parts):
         ds.checked_out(manifest)
         result = Staleness(data_then=info.data, data_now=manifest.digest)

@@ -37,7 +37,15 @@ from goldset.spec._model import (
     load_spec,
     parse_spec,
 )
-from goldset.spec._yamledit import SpecDocument, append_key, delete_key, new_map
+from goldset.spec._yamledit import (
+    SpecDocument,
+    append_key,
+    child_map,
+    delete_key,
+    new_map,
+    round_trip_yaml,
+    set_key,
+)
 
 __all__ = [
     "BUILTIN_METHODS",
@@ -66,8 +74,11 @@ __all__ = [
     "append_key",
     "check_aliases",
     "check_dataset_name",
+    "child_map",
     "delete_key",
     "load_spec",
     "new_map",
     "parse_spec",
+    "round_trip_yaml",
+    "set_key",
 ]

@@ -22,7 +22,9 @@ from goldset.errors import BadInput, SpecError
 from goldset.spec._model import Spec, check_aliases, parse_spec, yaml_error_line
 
 
-def _yaml() -> Any:
+def round_trip_yaml() -> Any:
+    """ruamel.yaml in round-trip mode, set up the way goldset edits YAML it does not own (the
+    spec, dvc.yaml): quotes, long lines and list indentation as the user wrote them."""
     from ruamel.yaml import YAML
 
     y = YAML()  # round-trip mode
@@ -121,6 +123,21 @@ def append_key(mapping: Any, key: str, value: Any) -> None:
     _give_following(mapping, key, following)
 
 
+def set_key(mapping: Any, key: str, value: Any) -> None:
+    """Set ``key``: in place when present (its comments stay), else appended last."""
+    if key in mapping:
+        mapping[key] = value
+    else:
+        append_key(mapping, key, value)
+
+
+def child_map(mapping: Any, key: str) -> Any:
+    """The mapping under ``key``, made in ``mapping``'s style when absent or null."""
+    if mapping.get(key) is None:
+        set_key(mapping, key, new_map({}, like=mapping))
+    return mapping[key]
+
+
 def new_map(data: dict[str, Any], like: Any = None) -> Any:
     """A mapping for a new entry, in the style of its sibling ``like`` (flow when unsure)."""
     from ruamel.yaml.comments import CommentedMap
@@ -143,7 +160,7 @@ class SpecDocument:
 
         self.path = path
         self.original = path.read_text(encoding="utf-8")
-        self._yaml = _yaml()
+        self._yaml = round_trip_yaml()
         try:
             self.data = self._yaml.load(self.original)
         except YAMLError as exc:

@@ -28,6 +28,7 @@ from goldset.store._manifest import (
     Manifest,
     PartInfo,
     StoreDamaged,
+    fsync_path,
     parse_manifest,
 )
 from goldset.store._schema import (
@@ -88,6 +89,7 @@ __all__ = [
     "examine",
     "file_lock",
     "file_md5",
+    "fsync_path",
     "input_hash_sql",
     "is_blank",
     "json_dumps",
