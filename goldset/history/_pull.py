@@ -119,16 +119,12 @@ def _drop_saved_runs(root: Path, here: Path, force: bool) -> Status | None:
 
 def _dvc_cache_dir(root: Path) -> Path:
     """The project's DVC cache: ``cache.dir`` of its config (relative to ``.dvc/``), else
-    ``.dvc/cache``; read with DVC's own config parser, as the remote is."""
-    from configobj import ConfigObj  # type: ignore[import-untyped]  # DVC's dependency, no stubs
-
+    ``.dvc/cache``."""
     found = root / ".dvc" / "cache"
-    for conf_name in ("config", "config.local"):
-        path = root / ".dvc" / conf_name
-        if path.is_file():
-            configured = ConfigObj(str(path), interpolation=False).get("cache", {}).get("dir")
-            if configured:
-                found = (root / ".dvc" / str(configured)).resolve()
+    for conf in vcs.dvc_configs(root):
+        configured = conf.get("cache", {}).get("dir")
+        if configured:
+            found = (root / ".dvc" / str(configured)).resolve()
     return found
 
 

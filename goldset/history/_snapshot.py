@@ -108,21 +108,9 @@ def check_tag(root: Path, tag: str) -> None:
 
 
 def default_remote(root: Path) -> str | None:
-    """The DVC remote a push goes to: the default one, else the only one, else None.
-
-    Read from the project's ``.dvc/config`` and ``config.local`` with DVC's own config parser
-    (configobj) instead of two ``dvc remote`` child processes (~0.5 s each)."""
-    from configobj import ConfigObj, ConfigObjError  # type: ignore[import-untyped]  # DVC's dependency, no stubs
-
+    """The DVC remote a push goes to: the default one, else the only one, else None."""
     default, names = None, []
-    for name in ("config", "config.local"):
-        path = root / ".dvc" / name
-        if not path.is_file():
-            continue
-        try:
-            conf = ConfigObj(str(path), interpolation=False)
-        except ConfigObjError:
-            raise WorkspaceError(f"{path}: unreadable DVC config; fix it with 'dvc remote list' / 'dvc config'") from None
+    for conf in vcs.dvc_configs(root):
         default = conf.get("core", {}).get("remote", default)
         names += [m.group(1) for section in conf if (m := re.fullmatch(r'remote "(.+)"', section)) and m.group(1) not in names]
     if default:
